@@ -1,0 +1,215 @@
+//! `models.toml`: the declarative list of models to generate skillsets for.
+//!
+//! ```toml
+//! [[model]]
+//! id = "bert-base-uncased"          # HuggingFace repo id (required)
+//! revision = "main"                 # config revision (optional)
+//! task = "fill_mask"                # override the detected task (optional)
+//! family = "text_encoder"           # override the detected family (optional)
+//! hardware = ["cpu", "openvino"]    # hardware the model is meant for (optional, default all)
+//! model_type = "bert"               # required only when no config.json is cached
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::detect::{Family, Task};
+use super::error::{line_col, Error, Errors};
+use super::naming;
+
+/// Every hardware path of the host's contract, in the order the skillset defines them.
+pub const HARDWARE: [&str; 6] = ["cpu", "cuda", "rocm", "openvino", "apple", "qualcomm"];
+
+/// Manifest files larger than this are refused (a models list is a few KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub text: String,
+    pub models: Vec<ModelEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelEntry {
+    pub id: String,
+    pub revision: Option<String>,
+    pub task: Option<Task>,
+    pub family: Option<Family>,
+    pub hardware: Vec<String>,
+    pub model_type: Option<String>,
+    /// 1-based line of the `id` key, for error messages.
+    pub line: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    model: Vec<RawModel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    id: Spanned<String>,
+    revision: Option<Spanned<String>>,
+    task: Option<Spanned<String>>,
+    family: Option<Spanned<String>>,
+    hardware: Option<Spanned<Vec<Spanned<String>>>>,
+    model_type: Option<Spanned<String>>,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file; every problem is reported, each with file:line:col.
+    pub fn load(path: &Path) -> Result<Manifest, Errors> {
+        let err = |m: String| Error::new(m).file(path);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            err(format!("cannot read the model manifest: {e}"))
+                .fix("create it (see README: models.toml reference) or pass --models FILE")
+        })?;
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(err(format!(
+                "the manifest is {} bytes, over the {} byte limit",
+                meta.len(),
+                MAX_MANIFEST_BYTES
+            ))
+            .into());
+        }
+        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let off = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            err("the manifest is not valid UTF-8".into()).at_offset(&text, off)
+        })?;
+        Self::parse(path, text)
+    }
+
+    /// Parses manifest text; `path` is only used in messages.
+    pub fn parse(path: &Path, text: String) -> Result<Manifest, Errors> {
+        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
+            let mut error = Error::new(e.message().to_string()).file(path);
+            if let Some(span) = e.span() {
+                error = error.at_offset(&text, span.start);
+            }
+            error
+        })?;
+        let mut errors = Vec::new();
+        let mut models = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let at = |span: std::ops::Range<usize>, field: &str, id: &str, msg: String| {
+            let e = Error::new(msg).file(path).at_offset(&text, span.start).field(field);
+            if id.is_empty() {
+                e
+            } else {
+                e.model(id)
+            }
+        };
+        for m in raw.model {
+            let id = m.id.get_ref().clone();
+            let (line, _) = line_col(&text, m.id.span().start);
+            if let Err(why) = naming::validate_model_id(&id) {
+                errors.push(at(m.id.span(), "id", "", format!("`{id}` is not a HuggingFace repo id: {why}")));
+                continue;
+            }
+            if let Some(first) = seen.insert(id.to_ascii_lowercase(), line) {
+                errors.push(at(
+                    m.id.span(),
+                    "id",
+                    &id,
+                    format!("duplicate model id (first listed on line {first})"),
+                ));
+                continue;
+            }
+            let revision = match m.revision {
+                Some(r) => match naming::validate_revision(r.get_ref()) {
+                    Ok(()) => Some(r.into_inner()),
+                    Err(why) => {
+                        errors.push(at(r.span(), "revision", &id, why));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let task = m.task.and_then(|t| match Task::from_name(t.get_ref()) {
+                Some(task) => Some(task),
+                None => {
+                    errors.push(at(
+                        t.span(),
+                        "task",
+                        &id,
+                        format!("unknown task `{}`; known tasks: {}", t.get_ref(), Task::names().join(", ")),
+                    ));
+                    None
+                }
+            });
+            let family = m.family.and_then(|f| match Family::from_name(f.get_ref()) {
+                Some(family) => Some(family),
+                None => {
+                    errors.push(at(
+                        f.span(),
+                        "family",
+                        &id,
+                        format!(
+                            "unknown family `{}`; known families: {}",
+                            f.get_ref(),
+                            Family::names().join(", ")
+                        ),
+                    ));
+                    None
+                }
+            });
+            let mut hardware = Vec::new();
+            match m.hardware {
+                None => hardware.extend(HARDWARE.iter().map(|h| h.to_string())),
+                Some(list) => {
+                    if list.get_ref().is_empty() {
+                        errors.push(at(list.span(), "hardware", &id, "must list at least one of: ".to_string() + &HARDWARE.join(", ")));
+                    }
+                    for h in list.into_inner() {
+                        if !HARDWARE.contains(&h.get_ref().as_str()) {
+                            errors.push(at(
+                                h.span(),
+                                "hardware",
+                                &id,
+                                format!("unknown hardware `{}`; known: {}", h.get_ref(), HARDWARE.join(", ")),
+                            ));
+                        } else if !hardware.contains(h.get_ref()) {
+                            hardware.push(h.into_inner());
+                        }
+                    }
+                    // Canonical order keeps the output independent of how the list was written.
+                    hardware.sort_by_key(|h| HARDWARE.iter().position(|k| k == h));
+                }
+            }
+            let model_type = m.model_type.and_then(|t| match naming::validate_model_type(t.get_ref()) {
+                Ok(()) => Some(t.into_inner()),
+                Err(why) => {
+                    errors.push(at(t.span(), "model_type", &id, why));
+                    None
+                }
+            });
+            models.push(ModelEntry {
+                id,
+                revision,
+                task,
+                family,
+                hardware,
+                model_type,
+                line,
+            });
+        }
+        if errors.is_empty() {
+            Ok(Manifest {
+                path: path.to_path_buf(),
+                text,
+                models,
+            })
+        } else {
+            Err(Errors(errors))
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The generator, shared by `build.rs` and the `skillgen` binary (prost-build's shape: a
+//! [`Config`] and a generate call). Data flows one way:
+//! manifest → config cache → detection → render (+ Python parse check) → files.
+
+pub mod autoconfig;
+pub mod detect;
+pub mod error;
+pub mod header;
+pub mod manifest;
+pub mod naming;
+pub mod pycheck;
+pub mod registry;
+pub mod render;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::{Error, Errors};
+
+use autoconfig::AutoConfig;
+use detect::Detection;
+use manifest::{Manifest, ModelEntry};
+use render::Skillset;
+
+/// Where the generator reads from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub models: PathBuf,
+    pub autoconfigs: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            models: PathBuf::from("models.toml"),
+            autoconfigs: PathBuf::from("autoconfigs"),
+        }
+    }
+}
+
+/// One model's detection result, with what it was decided from.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub entry: ModelEntry,
+    pub config_path: Option<PathBuf>,
+    pub detection: Detection,
+}
+
+/// A generated file, in memory.
+#[derive(Debug, Clone)]
+pub struct GeneratedFile {
+    pub file_name: String,
+    pub model_type: String,
+    pub model_ids: Vec<String>,
+    pub contents: String,
+}
+
+/// Everything a run produces, before anything is written.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub files: Vec<GeneratedFile>,
+    pub manifest_json: String,
+}
+
+#[derive(Serialize)]
+struct ManifestEntry<'a> {
+    file: String,
+    model_type: &'a str,
+    family: &'a str,
+    task: &'a str,
+    hardware: &'a [String],
+    trust_remote_code: bool,
+}
+
+impl Config {
+    pub fn new(models: impl Into<PathBuf>, autoconfigs: impl Into<PathBuf>) -> Self {
+        Config {
+            models: models.into(),
+            autoconfigs: autoconfigs.into(),
+        }
+    }
+
+    /// Reads the manifest and configs and detects every model; reports every error at once.
+    pub fn plan(&self) -> Result<Vec<Planned>, Errors> {
+        let manifest = Manifest::load(&self.models)?;
+        let mut errors = Vec::new();
+        let mut planned = Vec::new();
+        for entry in &manifest.models {
+            match self.plan_one(&manifest, entry) {
+                Ok(p) => planned.push(p),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(planned)
+        } else {
+            Err(Errors(errors))
+        }
+    }
+
+    fn plan_one(&self, manifest: &Manifest, entry: &ModelEntry) -> Result<Planned, Error> {
+        let config = AutoConfig::load(&self.autoconfigs, &entry.id, entry.revision.as_deref())?;
+        if config.is_none() && entry.model_type.is_none() {
+            let path = autoconfig::config_path(&self.autoconfigs, &entry.id, entry.revision.as_deref());
+            return Err(Error::new(format!("no cached config at {}", path.display()))
+                .file(&manifest.path)
+                .at(entry.line, 1)
+                .model(&entry.id)
+                .fix(format!(
+                    "run `cargo run -- fetch --models {} --autoconfigs {}` to download it, or set `model_type` for this model",
+                    self.models.display(),
+                    self.autoconfigs.display()
+                )));
+        }
+        let detection = detect::detect(entry, config.as_ref())?;
+        Ok(Planned {
+            entry: entry.clone(),
+            config_path: config.map(|c| c.path),
+            detection,
+        })
+    }
+
+    /// Renders every skillset in memory (one per model_type) and the manifest.json.
+    pub fn generate(&self) -> Result<Output, Errors> {
+        generate_from_plan(&self.plan()?)
+    }
+}
+
+/// Groups planned models by model_type and renders each group.
+pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
+    let mut groups: BTreeMap<&str, Vec<&Planned>> = BTreeMap::new();
+    for p in planned {
+        groups.entry(&p.detection.model_type).or_default().push(p);
+    }
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for (model_type, models) in &groups {
+        match skillset_for(model_type, models).and_then(|s| {
+            render::render(&s).map(|contents| GeneratedFile {
+                file_name: s.file_name(),
+                model_type: model_type.to_string(),
+                model_ids: s.model_ids(),
+                contents,
+            })
+        }) {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    let mut manifest: BTreeMap<&str, ManifestEntry> = BTreeMap::new();
+    for p in planned {
+        let d = &p.detection;
+        manifest.insert(
+            &p.entry.id,
+            ManifestEntry {
+                file: naming::file_name(&d.model_type),
+                model_type: &d.model_type,
+                family: d.family.name(),
+                task: d.task.name(),
+                hardware: &p.entry.hardware,
+                trust_remote_code: d.trust_remote_code,
+            },
+        );
+    }
+    let manifest_json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
+    Ok(Output { files, manifest_json })
+}
+
+/// The union of one model_type's models: the first model's family decides the template.
+fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error> {
+    let first = &models[0].detection;
+    for m in &models[1..] {
+        if m.detection.family != first.family {
+            return Err(Error::new(format!(
+                "models of model_type `{model_type}` detect as different families (`{}` is {}, `{}` is {}); one file serves one model_type",
+                models[0].entry.id, first.family, m.entry.id, m.detection.family
+            ))
+            .model(&m.entry.id)
+            .fix("set the same `family` for both in models.toml"));
+        }
+    }
+    let mut hardware: Vec<String> = Vec::new();
+    for h in manifest::HARDWARE {
+        if models.iter().any(|m| m.entry.hardware.iter().any(|x| x == h)) {
+            hardware.push(h.to_string());
+        }
+    }
+    let head_tasks = detect::head_tasks(model_type, first.family);
+    Ok(Skillset {
+        model_type: model_type.to_string(),
+        family: first.family,
+        default_task: first.task,
+        models: models.iter().map(|m| (m.entry.id.clone(), m.detection.task)).collect(),
+        head_tasks,
+        hardware,
+        trust_remote_code: models.iter().any(|m| m.detection.trust_remote_code),
+    })
+}
+
+/// Writes the output under `dir` (`skillsets/*.py`, `manifest.json`), all-or-nothing: every file
+/// is staged next to its target first, and only renamed into place once all staged writes worked.
+/// Files whose bytes are unchanged are not touched; stale `hf_*.py` files of earlier runs are removed.
+pub fn write_output(output: &Output, dir: &Path) -> Result<(), Error> {
+    let skillsets = dir.join("skillsets");
+    let io = |p: &Path, e: std::io::Error| Error::new(format!("cannot write: {e}")).file(p);
+    std::fs::create_dir_all(&skillsets).map_err(|e| io(&skillsets, e))?;
+    let mut targets: Vec<(PathBuf, &str)> = output
+        .files
+        .iter()
+        .map(|f| (skillsets.join(&f.file_name), f.contents.as_str()))
+        .collect();
+    targets.push((dir.join("manifest.json"), output.manifest_json.as_str()));
+    let mut staged = Vec::new();
+    for (path, contents) in &targets {
+        if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
+            continue;
+        }
+        let tmp = path.with_extension("tmp-skillgen");
+        if let Err(e) = std::fs::write(&tmp, contents) {
+            for (t, _) in &staged {
+                let _ = std::fs::remove_file(t);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(path, e));
+        }
+        staged.push((tmp, path.clone()));
+    }
+    for (tmp, path) in &staged {
+        std::fs::rename(tmp, path).map_err(|e| io(path, e))?;
+    }
+    let keep: Vec<&str> = output.files.iter().map(|f| f.file_name.as_str()).collect();
+    if let Ok(entries) = std::fs::read_dir(&skillsets) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("hf_") && name.ends_with(".py") && !keep.contains(&name.as_str()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The build script's whole job: generate from `models.toml` and `autoconfigs/`, write under
+/// `OUT_DIR` with `registry.rs`, and report user errors as `cargo::error=` lines (no panics).
+pub fn build_script() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let config = Config::new(root.join("models.toml"), root.join("autoconfigs"));
+    println!("cargo::rerun-if-changed={}", config.models.display());
+    println!("cargo::rerun-if-changed={}", config.autoconfigs.display());
+    println!("cargo::rerun-if-changed={}", root.join("templates").display());
+    println!("cargo::rerun-if-changed={}", root.join("data").display());
+    let result = config.generate().and_then(|output| {
+        write_output(&output, &out_dir)?;
+        let registry = registry::registry_source(&output, &out_dir);
+        let path = out_dir.join("registry.rs");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(registry.as_str()) {
+            std::fs::write(&path, registry).map_err(|e| Error::new(format!("cannot write: {e}")).file(&path))?;
+        }
+        Ok(())
+    });
+    if let Err(errors) = result {
+        for e in &errors.0 {
+            // One directive per line: cargo shows each line of a multi-line error as its own line.
+            for line in e.to_string().lines() {
+                println!("cargo::error={line}");
+            }
+        }
+        println!(
+            "cargo::error=(skillgen: {} problem(s) in {}; see the README's models.toml reference)",
+            errors.0.len(),
+            config.models.display()
+        );
+    }
+}

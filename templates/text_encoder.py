@@ -1,0 +1,164 @@
+{% extends "base.py" %}
+{%- block summary %}text encoder (embeddings, fill-mask, text/token classification){% endblock %}
+{%- block class_doc %}Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
+
+    Embeddings are the mask-aware mean of the last hidden state over real (non-padding) tokens,
+    one row per input; {"text": ..., "normalize": True} L2-normalises them. A fill_mask head adds
+    top-k tokens per mask position, a classification head adds top-k labels from id2label.
+    {% endblock %}
+{%- block family_constants %}
+    HALF_PRECISION = True
+    AUTO_CLASSES = {
+        "text_embedding": "AutoModel",
+        "fill_mask": "AutoModelForMaskedLM",
+        "text_classification": "AutoModelForSequenceClassification",
+        "token_classification": "AutoModelForTokenClassification",
+    }
+    SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."
+{%- endblock %}
+{%- block family %}
+
+    # ---- text encoder: load ----
+
+    def _load_processor(self, model, task, config):
+        return self.transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+
+    def _load_model(self, model, task, config):
+        auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+
+    def _sample_input(self, task):
+        if task == "fill_mask":
+            return {"text": "The capital of France is [MASK].", "mask_placeholder": "[MASK]"}
+        return self.SAMPLE_TEXT
+
+    # ---- text encoder: preprocess -> forward -> postprocess ----
+
+    def _split_input(self, task, x):
+        options = {}
+        if isinstance(x, dict):
+            options = {k: v for k, v in x.items() if k != "text"}
+            x = x.get("text")
+        if isinstance(x, str):
+            batch, single = [x], True
+        elif isinstance(x, (list, tuple)):
+            batch, single = list(x), False
+        else:
+            raise SkillInputError("expected a string, a list of strings, or a dict with 'text'; got " + type(x).__name__)
+        if not batch:
+            raise SkillInputError("the input list is empty")
+        for i, item in enumerate(batch):
+            if not isinstance(item, str):
+                raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not str")
+        return batch, single, options
+
+    def _max_length(self, tokenizer, model):
+        limit = getattr(tokenizer, "model_max_length", None)
+        if isinstance(limit, int) and 0 < limit <= 1000000:
+            return limit
+        positions = getattr(model.config, "max_position_embeddings", None)
+        return min(512, positions) if isinstance(positions, int) and positions > 0 else 512
+
+    def _preprocess(self, task, tokenizer, batch, options, device, model):
+        mask_placeholder = options.get("mask_placeholder")
+        if mask_placeholder and tokenizer.mask_token:
+            batch = [text.replace(mask_placeholder, tokenizer.mask_token) for text in batch]
+        max_length = int(options.get("max_length") or self._max_length(tokenizer, model))
+        encoded = tokenizer(batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        # A text can only overflow when it has more characters than tokens fit, so only such texts
+        # are counted again without truncation (keeps the common path at one tokenizer call).
+        truncated = [False] * len(batch)
+        for i, text in enumerate(batch):
+            if len(text) + 2 > max_length:
+                truncated[i] = len(tokenizer(text, truncation=False)["input_ids"]) > max_length
+        return {"encoded": encoded.to(device), "truncated": truncated, "max_length": max_length}
+
+    def _forward(self, task, model, inputs, options):
+        return model(**inputs["encoded"], output_hidden_states=task != "text_embedding")
+
+    def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
+        torch = self.torch
+        mask = inputs["encoded"]["attention_mask"]
+        hidden = outputs.last_hidden_state if task == "text_embedding" else outputs.hidden_states[-1]
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        embeddings = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+        embeddings = embeddings.float()
+        if options.get("normalize"):
+            embeddings = torch.nn.functional.normalize(embeddings, p=2, dim=1)
+        result = {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
+        if any(inputs["truncated"]):
+            result["truncated"] = inputs["truncated"]
+            result["note"] = "inputs longer than " + str(inputs["max_length"]) + " tokens were truncated"
+        top_k = max(1, int(options.get("top_k", 5)))
+        if task == "fill_mask":
+            result["predictions"] = self._fill_mask(tokenizer, inputs["encoded"]["input_ids"], outputs.logits, top_k)
+        elif task == "text_classification":
+            result["logits"] = outputs.logits.float().cpu()
+            result["predictions"] = self._classify(model, outputs.logits, top_k)
+        elif task == "token_classification":
+            result["logits"] = outputs.logits.float().cpu()
+            result["predictions"] = self._tag_tokens(model, tokenizer, inputs["encoded"], outputs.logits)
+        return result
+
+    def _fill_mask(self, tokenizer, input_ids, logits, top_k):
+        predictions = []
+        for row, ids in enumerate(input_ids):
+            positions = (ids == tokenizer.mask_token_id).nonzero().flatten().tolist() if tokenizer.mask_token_id is not None else []
+            masks = []
+            for position in positions:
+                probs = logits[row, position].float().softmax(dim=-1)
+                scores, token_ids = probs.topk(min(top_k, probs.shape[-1]))
+                masks.append({
+                    "position": position,
+                    "tokens": [
+                        {"token": tokenizer.decode([t]).strip(), "token_id": t, "score": s}
+                        for s, t in zip(scores.tolist(), token_ids.tolist())
+                    ],
+                })
+            predictions.append(masks)
+        return predictions
+
+    def _labels(self, model, count):
+        id2label = getattr(model.config, "id2label", None) or {}
+        return [str(id2label.get(i, "LABEL_" + str(i))) for i in range(count)]
+
+    def _classify(self, model, logits, top_k):
+        logits = logits.float()
+        if getattr(model.config, "problem_type", None) == "multi_label_classification":
+            probs = logits.sigmoid()
+        else:
+            probs = logits.softmax(dim=-1)
+        labels = self._labels(model, probs.shape[-1])
+        k = min(top_k, probs.shape[-1])
+        out = []
+        for row in probs:
+            scores, ids = row.topk(k)
+            out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
+        return out
+
+    def _tag_tokens(self, model, tokenizer, encoded, logits):
+        probs = logits.float().softmax(dim=-1)
+        labels = self._labels(model, probs.shape[-1])
+        special = set(tokenizer.all_special_ids)
+        out = []
+        for row, ids in enumerate(encoded["input_ids"].tolist()):
+            scores, best = probs[row].max(dim=-1)
+            tokens = []
+            for position, token_id in enumerate(ids):
+                if encoded["attention_mask"][row, position] == 0 or token_id in special:
+                    continue
+                tokens.append({
+                    "index": position,
+                    "token": tokenizer.convert_ids_to_tokens(token_id),
+                    "label": labels[int(best[position])],
+                    "score": float(scores[position]),
+                })
+            out.append(tokens)
+        return out
+
+    def _mock_result(self, task, batch, single, options):
+        # Deterministic shapes for host tests without a model; labelled MOCK by the caller.
+        dims = int(self.metadata.get("mock_dimensions", 32))
+        rows = [[((len(text) + 7 * j) % 17) / 17.0 for j in range(dims)] for text in batch]
+        return {"embeddings": rows, "dimensions": dims, "count": len(batch)}
+{%- endblock %}
