@@ -160,6 +160,8 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
             )))
         }
     };
+    // askama drops the template's final newline; a Python file ends with one.
+    let body = if body.ends_with('\n') { body } else { body + "\n" };
     let text = header::wrap(&body, &view.version, &s.model_ids());
     if let Err(errors) = super::pycheck::check(&text) {
         let template = template_path(s.family).unwrap_or("?");

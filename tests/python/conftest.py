@@ -1,0 +1,96 @@
+"""Shared fixtures: where the generated skillsets and the tiny fixture models are, and the three
+ways the host loads a skillset file (package submodule, bare file, exec into globals)."""
+import importlib
+import importlib.util
+import os
+import shutil
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SKILLSETS = os.environ.get("SKILLGEN_SKILLSETS", os.path.join(ROOT, "target", "test-output", "skillsets"))
+FIXTURES = os.environ.get("SKILLGEN_FIXTURES", os.path.join(ROOT, "target", "test-fixtures"))
+
+
+def skillset_files():
+    if not os.path.isdir(SKILLSETS):
+        raise RuntimeError("no generated skillsets at " + SKILLSETS + "; run tests/run.sh")
+    return sorted(f for f in os.listdir(SKILLSETS) if f.startswith("hf_") and f.endswith(".py"))
+
+
+def model_type_of(file_name):
+    return file_name[len("hf_"):-len(".py")]
+
+
+def load_bare(file_name):
+    """The host's spec_from_file_location path: no parent package."""
+    mt = model_type_of(file_name)
+    spec = importlib.util.spec_from_file_location("hf_" + mt, os.path.join(SKILLSETS, file_name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_exec(file_name):
+    """The host's exec-into-globals path."""
+    namespace = {"__name__": "exec_host_" + model_type_of(file_name)}
+    with open(os.path.join(SKILLSETS, file_name), encoding="utf-8") as f:
+        exec(compile(f.read(), file_name, "exec"), namespace)
+    return namespace
+
+
+ANYIO_QUEUE = '''
+import anyio
+
+class AnyioQueue:
+    """Test double with the host AnyioQueue's surface."""
+    def __init__(self, maxsize=0):
+        self._maxsize = maxsize
+        self.send, self.recv = anyio.create_memory_object_stream(max_buffer_size=maxsize)
+        self._count = 0
+    def qsize(self):
+        return self._count
+    def empty(self):
+        return self._count == 0
+    def put_nowait(self, item):
+        self.send.send_nowait(item)
+        self._count += 1
+    async def get(self):
+        item = await self.recv.receive()
+        self._count -= 1
+        return item
+    def task_done(self):
+        pass
+'''
+
+
+@pytest.fixture(scope="session")
+def host_package(tmp_path_factory):
+    """A stand-in host package `hostpkg.worker.skillset` holding every generated file, with the
+    host's `worker/anyio_queue.py`, so `from ..anyio_queue import AnyioQueue` resolves."""
+    root = tmp_path_factory.mktemp("host")
+    skill = root / "hostpkg" / "worker" / "skillset"
+    skill.mkdir(parents=True)
+    (root / "hostpkg" / "__init__.py").write_text("")
+    (root / "hostpkg" / "worker" / "__init__.py").write_text("")
+    (root / "hostpkg" / "worker" / "anyio_queue.py").write_text(ANYIO_QUEUE)
+    (skill / "__init__.py").write_text("")
+    for f in skillset_files():
+        shutil.copy(os.path.join(SKILLSETS, f), skill / f)
+    sys.path.insert(0, str(root))
+    yield "hostpkg.worker.skillset"
+    sys.path.remove(str(root))
+
+
+def load_package(package, file_name):
+    """The host's package-submodule path (a hyphenated file name is still a valid module name
+    for import_module, which is how the host's loader reaches it)."""
+    return importlib.import_module(package + "." + file_name[:-3])
+
+
+@pytest.fixture(scope="session")
+def fixtures():
+    if not os.path.isdir(FIXTURES):
+        raise RuntimeError("no fixture models at " + FIXTURES + "; run tests/run.sh")
+    return FIXTURES

@@ -1,0 +1,133 @@
+"""Every generated skillset, treated the way the host treats it (../shared/skillset-contract.md)."""
+import asyncio
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SKILLSETS, load_bare, load_exec, load_package, model_type_of, skillset_files
+
+FILES = skillset_files()
+INIT_CALLS = {
+    "init_cpu": ("m", "cpu", "cpu"),
+    "init_cuda": ("m", "cuda:0", "cuda:0"),
+    "init_rocm": ("m", "cuda:0", "rocm:0"),
+    "init_apple": ("m", "mps", "apple:0"),
+    "init_qualcomm": ("m", "qualcomm", "qualcomm:0"),
+}
+
+
+def test_there_are_skillsets():
+    assert len(FILES) >= 1
+
+
+def test_ruff_check_passes_on_every_generated_file():
+    result = subprocess.run(
+        ["ruff", "check", "--no-cache", "--isolated", "--select", "F,E9", *[os.path.join(SKILLSETS, f) for f in FILES]],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def pythons():
+    found = {}
+    for version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+        candidates = glob.glob(os.path.expanduser("~/.pyenv/versions/" + version + ".*/bin/python" + version))
+        if candidates:
+            found[version] = sorted(candidates)[-1]
+    return found
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_parses_on_every_supported_python(version):
+    python = pythons().get(version)
+    if python is None:
+        pytest.skip("Python " + version + " is not installed here")
+    code = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
+    result = subprocess.run([python, "-c", code, *[os.path.join(SKILLSETS, f) for f in FILES]], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("file_name", FILES)
+def test_import_and_construct_without_torch(file_name):
+    # A fresh interpreter, so torch imported by other tests cannot hide a top-level import.
+    code = f"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("m", {os.path.join(SKILLSETS, file_name)!r})
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+cls = getattr(m, "hf_" + {model_type_of(file_name)!r})
+cls(None, None); cls({{}}, {{}})
+heavy = [n for n in ("torch", "transformers", "numpy", "PIL", "librosa", "requests") if n in sys.modules]
+assert not heavy, heavy
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("file_name", FILES)
+def test_all_three_host_loaders_find_the_class(file_name, host_package):
+    mt = model_type_of(file_name)
+    class_name = "hf_" + mt.replace("-", "_").replace(".", "_")
+    for module in (load_bare(file_name), load_package(host_package, file_name)):
+        cls = getattr(module, "hf_" + mt)  # the host's lookup, hyphens kept
+        assert cls is getattr(module, class_name)
+        assert cls.MODEL_TYPE == mt
+        cls(None, None)
+    namespace = load_exec(file_name)
+    assert namespace["hf_" + mt] is namespace[class_name]
+
+
+@pytest.mark.parametrize("file_name", FILES)
+def test_every_init_returns_five_values_in_mock_mode(file_name):
+    cls = getattr(load_bare(file_name), "hf_" + model_type_of(file_name))
+    skill = cls({}, {"mock": True})
+    calls = dict(INIT_CALLS)
+    calls["init_openvino"] = ("m", "text", "CPU", "openvino:0")
+    for name, args in calls.items():
+        endpoint, processor, handler, queue, batch_size = getattr(skill, name)(*args)
+        assert isinstance(batch_size, int) and batch_size >= 1
+        assert queue is not None and queue._maxsize >= 1
+        result = handler(skill._sample_input(handler.task))
+        assert isinstance(result, dict) and result["implementation_type"] == "MOCK", result
+        json.dumps(result)
+
+
+@pytest.mark.parametrize("file_name", FILES)
+def test_init_openvino_binds_4_8_and_9_arguments(file_name):
+    cls = getattr(load_bare(file_name), "hf_" + model_type_of(file_name))
+    skill = cls({}, {"mock": True})
+
+    def helper(*a, **k):
+        return None
+
+    for extra in ((), (helper,) * 4, (helper,) * 5):
+        assert len(skill.init_openvino("m", "text", "CPU", "openvino:0", *extra)) == 5
+
+
+def test_queue_has_the_methods_the_host_uses():
+    file_name = FILES[0]
+    module = load_bare(file_name)
+    queue = module._make_queue(2)
+    assert queue._maxsize == 2 and queue.empty() and queue.qsize() == 0
+    queue.put_nowait("a")
+    queue.put_nowait("b")
+    with pytest.raises(asyncio.QueueFull):
+        queue.put_nowait("c")
+
+    async def drain():
+        items = [await queue.get(), await queue.get()]
+        queue.task_done()
+        queue.task_done()
+        return items
+
+    assert asyncio.run(drain()) == ["a", "b"]
+    assert queue.empty()
+    assert module._make_queue(0)._maxsize == 1  # AnyioQueue(0) is unbuffered: never hand it out
+
+
+def test_package_load_uses_the_host_queue(host_package):
+    module = load_package(host_package, FILES[0])
+    assert type(module._make_queue(1)).__module__ == "hostpkg.worker.anyio_queue"
