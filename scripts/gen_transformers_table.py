@@ -46,6 +46,15 @@ def processor_tables():
     return kinds
 
 
+def sub_configs(model_type):
+    """The nested config keys a composite model's config class declares (text_config, …)."""
+    try:
+        cls = configuration_auto.CONFIG_MAPPING[model_type]
+    except Exception:
+        return []
+    return sorted(getattr(cls, "sub_configs", None) or {})
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -65,6 +74,7 @@ def main():
             "config_class": config_class,
             "processors": processors.get(model_type, []),
             "heads": heads,
+            "sub_configs": sub_configs(model_type),
         }
     data = {
         "transformers_version": transformers.__version__,

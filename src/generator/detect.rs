@@ -126,6 +126,9 @@ pub struct ModelTypeInfo {
     pub processors: Vec<String>,
     /// auto table name → head class name.
     pub heads: BTreeMap<String, String>,
+    /// Nested config keys of a composite config class (`text_config`, `encoder`, …).
+    #[serde(default)]
+    pub sub_configs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +143,9 @@ pub struct Rules {
 pub struct Rule {
     pub table: String,
     pub auto_class: String,
+    /// Other Auto class names that custom code (`auto_map`) registers for this kind of head.
+    #[serde(default)]
+    pub auto_aliases: Vec<String>,
     pub task: Task,
     pub type_task: Option<Task>,
     pub family: Family,
@@ -187,13 +193,32 @@ pub struct Detection {
     pub steps: Vec<String>,
 }
 
+/// The first rule whose table lists `class`, and the model_type it belongs to. Several model types
+/// can share a class (gpt2 and gpt-sw3 both use GPT2LMHeadModel): the one whose name is its
+/// config class's stem (`GPT2Config` → gpt2) wins, else the first in name order.
 fn rule_for_class(class: &str) -> Option<(&'static Rule, &'static str)> {
     let t = table();
     rules().rule.iter().find_map(|r| {
-        t.model_types.iter().find_map(|(mt, info)| {
-            (info.heads.get(&r.table).map(String::as_str) == Some(class)).then_some((r, mt.as_str()))
-        })
+        let owners: Vec<(&String, &ModelTypeInfo)> = t
+            .model_types
+            .iter()
+            .filter(|(_, info)| info.heads.get(&r.table).map(String::as_str) == Some(class))
+            .collect();
+        let canonical = owners.iter().find(|(mt, info)| {
+            let stem = info.config_class.trim_end_matches("Config").to_ascii_lowercase();
+            mt.replace(['-', '_', '.'], "") == stem
+        });
+        canonical.or(owners.first()).map(|(mt, _)| (r, mt.as_str()))
     })
+}
+
+/// The model_type whose head or base class is named `class`, in any table.
+fn model_type_of_class(class: &str) -> Option<&'static str> {
+    table()
+        .model_types
+        .iter()
+        .find(|(_, info)| info.heads.values().any(|c| c == class))
+        .map(|(mt, _)| mt.as_str())
 }
 
 fn rule_for_model_type(model_type: &str) -> Option<&'static Rule> {
@@ -201,8 +226,21 @@ fn rule_for_model_type(model_type: &str) -> Option<&'static Rule> {
     rules().rule.iter().find(|r| info.heads.contains_key(&r.table))
 }
 
-fn rule_for_auto_class(auto_class: &str) -> Option<&'static Rule> {
-    rules().rule.iter().find(|r| r.auto_class == auto_class && r.auto_class != "AutoModel")
+/// For custom code: the first rule (in priority order) whose Auto class the `auto_map` registers.
+/// Seq2seq heads count only for configs that say `is_encoder_decoder` (ChatGLM registers
+/// AutoModelForSeq2SeqLM for a decoder-only model).
+fn rule_for_auto_map(
+    keys: &[&str],
+    encoder_decoder: bool,
+) -> Option<(&'static Rule, String)> {
+    rules().rule.iter().find_map(|r| {
+        if r.auto_class == "AutoModel" || (r.family == Family::TextEncoderDecoder && !encoder_decoder) {
+            return None;
+        }
+        keys.iter()
+            .find(|k| **k == r.auto_class || r.auto_aliases.iter().any(|a| a == *k))
+            .map(|k| (r, k.to_string()))
+    })
 }
 
 /// Decides family and task for one manifest entry and its (optional) cached config.
@@ -238,7 +276,12 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
                         mt.to_string()
                     }
                     None => {
-                        return Err(err("config.json has no `model_type`, and its `architectures` do not name a class transformers knows".into())
+                        let why = if c.architectures()?.is_empty() {
+                            "config.json has neither `model_type` nor `architectures` (a pre-2020 config?)"
+                        } else {
+                            "config.json has no `model_type`, and its `architectures` do not name a class transformers knows"
+                        };
+                        return Err(err(why.into())
                             .field("model_type")
                             .fix(format!("add `model_type = \"...\"` to this model's [[model]] entry in models.toml (line {})", entry.line)))
                     }
@@ -247,10 +290,39 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         },
         (None, None) => unreachable!("generate() reports a missing config before detection"),
     };
-    naming::validate_model_type(&model_type).map_err(|why| err(why).field("model_type"))?;
+    if naming::validate_model_type(&model_type).is_err() {
+        // Some configs carry a class name as model_type (briaai/RMBG-1.4:
+        // "SegformerForSemanticSegmentation"); the host would look for hf_<that>.py.
+        let hint = match model_type_of_class(&model_type) {
+            Some(real) => format!(" (`{model_type}` is transformers' class for model_type `{real}`)"),
+            None => String::new(),
+        };
+        return Err(err(format!(
+            "model_type {model_type:?} is not a model type{hint}; the host names skillsets after it, so none can be generated as is"
+        ))
+        .field("model_type")
+        .fix(format!(
+            "set `model_type`, `family` and `task` for this model in models.toml (line {}) if it loads with transformers' own classes",
+            entry.line
+        )));
+    }
     let known = table().model_types.get(&model_type);
-
-    let trust_remote_code = config.is_some_and(|c| c.json.contains_key("auto_map"));
+    let architectures: Vec<&str> = match config {
+        Some(c) => c.architectures()?,
+        None => Vec::new(),
+    };
+    let auto_map: Vec<&str> = match config.and_then(|c| c.json.get("auto_map")) {
+        Some(serde_json::Value::Object(map)) => map.keys().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    // Custom code is needed only when transformers has no native class for the model_type.
+    let trust_remote_code = !auto_map.is_empty() && known.is_none();
+    if !auto_map.is_empty() && known.is_some() {
+        steps.push(format!(
+            "config.json has `auto_map`, but transformers {} has `{model_type}` natively: loading without custom code",
+            table().transformers_version
+        ));
+    }
 
     // 1. Manifest overrides win.
     let mut family = entry.family;
@@ -263,25 +335,7 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         steps.push(format!("task `{t}`: from models.toml `task`"));
     }
 
-    // 2. architectures: the head classes the checkpoint was saved with.
-    if family.is_none() || task.is_none() {
-        if let Some(c) = config {
-            for arch in c.architectures()? {
-                if let Some((rule, _)) = rule_for_class(arch) {
-                    steps.push(format!(
-                        "`architectures` [{arch}] is in transformers' {} → task `{}`, family `{}`",
-                        rule.table, rule.task, rule.family
-                    ));
-                    task.get_or_insert(rule.task);
-                    family.get_or_insert(rule.family);
-                    auto_class = Some(rule.auto_class.clone());
-                    break;
-                }
-            }
-        }
-    }
-
-    // 3. model_type: curated overrides first, then the first rule whose table lists it.
+    // 2. Curated model_type overrides (data/detection.toml): where the tables cannot tell.
     if family.is_none() || task.is_none() {
         if let Some(o) = rules().overrides.get(&model_type) {
             steps.push(format!(
@@ -290,7 +344,54 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
             ));
             family.get_or_insert(o.family);
             task.get_or_insert(o.task);
-        } else if let Some(rule) = rule_for_model_type(&model_type) {
+        }
+    }
+
+    // 3. architectures: the head classes the checkpoint was saved with.
+    let mut recognised = false;
+    for arch in &architectures {
+        if let Some((rule, _)) = rule_for_class(arch) {
+            recognised = true;
+            if family.is_none() || task.is_none() {
+                steps.push(format!(
+                    "`architectures` [{arch}] is in transformers' {} → task `{}`, family `{}`",
+                    rule.table, rule.task, rule.family
+                ));
+                task.get_or_insert(rule.task);
+                family.get_or_insert(rule.family);
+                auto_class = Some(rule.auto_class.clone());
+            }
+            break;
+        }
+        recognised |= model_type_of_class(arch).is_some();
+    }
+    if !architectures.is_empty() && !recognised && auto_map.is_empty() {
+        let missing: Vec<&String> = known
+            .map(|i| i.sub_configs.iter().filter(|k| config.is_some_and(|c| !c.json.contains_key(*k))).collect())
+            .unwrap_or_default();
+        if known.is_some_and(|i| !i.sub_configs.is_empty() && missing.len() == i.sub_configs.len()) {
+            // e.g. the original LLaVA repo format: model_type llava, LlavaLlamaForCausalLM, mm_* keys.
+            return Err(err(format!(
+                "`architectures` [{}] is not a transformers class, and the config lacks {} that transformers' {} needs: this checkpoint is not in transformers format",
+                architectures.join(", "),
+                missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and "),
+                known.map_or("", |i| i.config_class.as_str())
+            ))
+            .field("architectures")
+            .fix(format!(
+                "use the checkpoint's transformers-format release, or set `family` and `task` in models.toml (line {})",
+                entry.line
+            )));
+        }
+        steps.push(format!(
+            "`architectures` [{}] names no transformers class; deciding from model_type",
+            architectures.join(", ")
+        ));
+    }
+
+    // 4. model_type: the first rule whose table lists it.
+    if family.is_none() || task.is_none() {
+        if let Some(rule) = rule_for_model_type(&model_type) {
             let t = rule.type_task.unwrap_or(rule.task);
             steps.push(format!(
                 "model_type `{model_type}` is in transformers' {} → task `{t}`, family `{}`",
@@ -301,21 +402,37 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         }
     }
 
-    // 4. auto_map (custom code): its Auto class keys name the task.
-    if (family.is_none() || task.is_none()) && trust_remote_code {
-        if let Some(serde_json::Value::Object(map)) = config.and_then(|c| c.json.get("auto_map")) {
-            if let Some((key, rule)) = map.keys().find_map(|k| rule_for_auto_class(k).map(|r| (k, r))) {
-                steps.push(format!(
-                    "`auto_map` has {key} (custom code) → task `{}`, family `{}`",
-                    rule.task, rule.family
-                ));
-                family.get_or_insert(rule.family);
-                task.get_or_insert(rule.task);
-            }
+    // 5. auto_map (custom code): its Auto class keys name the kind of head.
+    if (family.is_none() || task.is_none()) && !auto_map.is_empty() {
+        let encoder_decoder = config
+            .and_then(|c| c.json.get("is_encoder_decoder"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        if let Some((rule, key)) = rule_for_auto_map(&auto_map, encoder_decoder) {
+            steps.push(format!(
+                "`auto_map` registers {key} (custom code) → task `{}`, family `{}`",
+                rule.task, rule.family
+            ));
+            family.get_or_insert(rule.family);
+            task.get_or_insert(rule.task);
+            auto_class = Some(rule.auto_class.clone());
         }
     }
     if trust_remote_code {
-        steps.push("config.json has `auto_map`: the skillset loads with trust_remote_code=True".into());
+        steps.push("`auto_map` and no native class: the skillset loads with trust_remote_code=True".into());
+    }
+    if let Some(c) = config {
+        let subs: Vec<String> = c
+            .json
+            .iter()
+            .filter_map(|(k, v)| {
+                let mt = v.as_object()?.get("model_type")?.as_str()?;
+                Some(format!("{k}: {}", if mt.is_empty() { "(empty)" } else { mt }))
+            })
+            .collect();
+        if !subs.is_empty() {
+            steps.push(format!("sub-configs: {}", subs.join(", ")));
+        }
     }
 
     let (family, task) = match (family, task) {
@@ -377,6 +494,30 @@ pub fn head_tasks(model_type: &str, family: Family) -> Vec<(String, Task)> {
     }
     out.sort();
     out
+}
+
+/// What every model_type of the pinned transformers resolves to (from its model_type alone, as a
+/// config made by its config class would): a family and task, or the reason it has none.
+pub fn coverage() -> Vec<(String, Result<(Family, Task), String>)> {
+    table()
+        .model_types
+        .keys()
+        .map(|mt| {
+            let entry = ModelEntry {
+                id: "coverage".into(),
+                revision: None,
+                task: None,
+                family: None,
+                hardware: Vec::new(),
+                model_type: Some(mt.clone()),
+                line: 0,
+            };
+            let outcome = detect(&entry, None)
+                .map(|d| (d.family, d.task))
+                .map_err(|e| e.message);
+            (mt.clone(), outcome)
+        })
+        .collect()
 }
 
 /// The Auto class for a task when no head class decided it.
