@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skillgen::generator::{self, registry::EmbeddedSkillset, Config};
+use skillgen::{fetch, vendor};
 
 mod registry {
     use skillgen::generator::registry::EmbeddedSkillset;
@@ -12,7 +13,11 @@ mod registry {
 }
 
 #[derive(Parser)]
-#[command(name = "skillgen", version, about = "Generate ipfs_accelerate_py skillsets from HuggingFace AutoConfigs")]
+#[command(
+    name = "skillgen",
+    version,
+    about = "Generate ipfs_accelerate_py skillsets from HuggingFace AutoConfigs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +52,53 @@ enum Command {
         #[command(flatten)]
         sources: Sources,
     },
+    /// Copy this build's skillsets into the Python package.
+    ///
+    /// Files a person wrote or edited are never overwritten without --force. Exit status: 0 ok,
+    /// 1 error or refusal, 2 when --check finds files to create, update, replace or prune.
+    Vendor(VendorArgs),
+    /// Download config.json for the manifest's models into the config cache.
+    ///
+    /// Reads HF_ENDPOINT (a mirror), HF_TOKEN (for gated models) and HF_HUB_OFFLINE (refuse to
+    /// download). Exit status: 0 ok, 1 when any model failed.
+    Fetch {
+        #[command(flatten)]
+        sources: Sources,
+        /// Download configs that are already cached too.
+        #[arg(long)]
+        refresh: bool,
+        /// Downloads running at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+    },
+}
+
+#[derive(clap::Args)]
+struct VendorArgs {
+    /// The package directory that receives hf_*.py.
+    #[arg(long, value_name = "DIR", default_value = vendor::DEFAULT_DIR)]
+    into: PathBuf,
+    /// Create the directory when it does not exist.
+    #[arg(long)]
+    create: bool,
+    /// Replace hand-written or hand-edited files; each old file is kept as <name>.skillgen-backup.
+    #[arg(long)]
+    force: bool,
+    /// Print what would be created, updated, left alone or refused; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write nothing; exit 2 when anything is missing or stale (for CI).
+    #[arg(long)]
+    check: bool,
+    /// Remove generated hf_*.py files (header and hash intact) that this build no longer produces.
+    #[arg(long)]
+    prune: bool,
+    /// Permission bits of the skillset files, in octal (e.g. 644).
+    #[arg(long, value_parser = vendor::parse_mode)]
+    mode: Option<u32>,
+    /// Keep an import block for every skillset in the directory's __init__.py.
+    #[arg(long)]
+    register: bool,
 }
 
 fn main() -> ExitCode {
@@ -58,6 +110,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Explain { id, sources } => explain(&sources, &id),
+        Command::Vendor(args) => return vendor_command(&args),
+        Command::Fetch {
+            sources,
+            refresh,
+            jobs,
+        } => fetch_command(&sources, refresh, jobs.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,7 +148,13 @@ fn list(skillsets: &[EmbeddedSkillset], manifest_json: &str) {
         .iter()
         .map(|(id, m)| {
             let get = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-            [id.clone(), get("model_type"), get("file"), get("family"), get("task")]
+            [
+                id.clone(),
+                get("model_type"),
+                get("file"),
+                get("family"),
+                get("task"),
+            ]
         })
         .collect();
     let header = ["ID", "MODEL_TYPE", "FILE", "FAMILY", "TASK"].map(String::from);
@@ -108,7 +172,11 @@ fn list(skillsets: &[EmbeddedSkillset], manifest_json: &str) {
             .collect();
         println!("{}", cells.join("  ").trim_end());
     }
-    println!("{} model(s), {} skillset file(s)", rows.len(), skillsets.len());
+    println!(
+        "{} model(s), {} skillset file(s)",
+        rows.len(),
+        skillsets.len()
+    );
 }
 
 fn explain(sources: &Sources, id: &str) -> Result<(), String> {
@@ -117,7 +185,11 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
         return Err(format!(
             "error: `{id}` is not in {}; known ids: {}",
             sources.models.display(),
-            planned.iter().map(|p| p.entry.id.as_str()).collect::<Vec<_>>().join(", ")
+            planned
+                .iter()
+                .map(|p| p.entry.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     };
     let d = &p.detection;
@@ -148,4 +220,90 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
         generator::detect::table().transformers_version
     );
     Ok(())
+}
+
+fn vendor_command(args: &VendorArgs) -> ExitCode {
+    let skillsets: Vec<vendor::Skillset> = registry::SKILLSETS.iter().map(Into::into).collect();
+    let options = vendor::Options {
+        dir: args.into.clone(),
+        create: args.create,
+        force: args.force,
+        prune: args.prune,
+        register: args.register,
+        mode: args.mode,
+    };
+    let plan = match vendor::plan(&skillsets, &options) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = plan.dir.display();
+    if args.check {
+        for entry in plan.entries.iter().filter(|e| e.is_change()) {
+            println!("{entry}");
+        }
+        if plan.is_stale() {
+            eprintln!(
+                "{dir} is out of date ({}); run `skillgen vendor` to update it",
+                plan.summary()
+            );
+            return ExitCode::from(vendor::EXIT_STALE);
+        }
+        eprintln!("{dir} is up to date ({})", plan.summary());
+        return ExitCode::SUCCESS;
+    }
+    if args.dry_run {
+        if plan.create_dir {
+            println!("mkdir      {dir}");
+        }
+        for entry in &plan.entries {
+            println!("{entry}");
+        }
+        eprintln!(
+            "dry run, nothing written in {dir} (would be: {})",
+            plan.summary()
+        );
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = plan.apply() {
+        for entry in plan.refused() {
+            eprintln!("{entry}");
+        }
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    for entry in plan.entries.iter().filter(|e| e.is_change()) {
+        println!("{entry}");
+    }
+    eprintln!("vendored into {dir}: {}", plan.summary());
+    ExitCode::SUCCESS
+}
+
+fn fetch_command(sources: &Sources, refresh: bool, jobs: usize) -> Result<(), String> {
+    let manifest =
+        generator::manifest::Manifest::load(&sources.models).map_err(|e| e.to_string())?;
+    let models: Vec<fetch::Model> = manifest.models.iter().map(Into::into).collect();
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let options = fetch::Options {
+        endpoint: var("HF_ENDPOINT").unwrap_or_else(|| fetch::DEFAULT_ENDPOINT.into()),
+        token: var("HF_TOKEN"),
+        offline: var("HF_HUB_OFFLINE").is_some_and(|v| fetch::env_flag(&v)),
+        refresh,
+        jobs,
+        ..fetch::Options::default()
+    };
+    let progress = |done: usize, total: usize, outcome: &fetch::Outcome| {
+        eprintln!("[{done}/{total}] {outcome}")
+    };
+    let report = fetch::fetch_all(&models, &sources.autoconfigs, &options, &progress)
+        .map_err(|e| format!("error: {e}"))?;
+    eprintln!("{}", report.summary());
+    match report.failed() {
+        0 => Ok(()),
+        n => Err(format!(
+            "error: {n} config(s) could not be fetched (see above)"
+        )),
+    }
 }

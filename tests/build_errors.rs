@@ -23,7 +23,13 @@ fn build_copy(edit: impl FnOnce(&Path)) -> (bool, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("skillgen");
-    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "askama.toml", "models.toml"] {
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "askama.toml",
+        "models.toml",
+    ] {
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::copy(root.join(f), pkg.join(f)).unwrap();
     }
@@ -38,7 +44,10 @@ fn build_copy(edit: impl FnOnce(&Path)) -> (bool, String) {
         .current_dir(&pkg)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn assert_clean_failure(ok: bool, stderr: &str, needles: &[&str]) {
@@ -46,9 +55,15 @@ fn assert_clean_failure(ok: bool, stderr: &str, needles: &[&str]) {
     for n in needles {
         assert!(stderr.contains(n), "missing {n:?} in:\n{stderr}");
     }
-    assert!(!stderr.contains("panicked"), "a panic, not a clean error:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "a panic, not a clean error:\n{stderr}"
+    );
     let lines = stderr.lines().count();
-    assert!(lines <= 40, "{lines} lines is more than one screen:\n{stderr}");
+    assert!(
+        lines <= 40,
+        "{lines} lines is more than one screen:\n{stderr}"
+    );
 }
 
 #[test]
@@ -64,22 +79,46 @@ fn build_errors_are_one_screen_and_name_the_cause() {
     let (ok, err) = build_copy(|p| {
         std::fs::remove_dir_all(p.join("autoconfigs/roberta-base")).unwrap();
     });
-    assert_clean_failure(ok, &err, &["model `roberta-base`", "no cached config", "skillgen", "fetch"]);
+    assert_clean_failure(
+        ok,
+        &err,
+        &[
+            "model `roberta-base`",
+            "no cached config",
+            "skillgen",
+            "fetch",
+        ],
+    );
 
     let (ok, err) = build_copy(|p| {
         let path = p.join("templates/text_encoder.py");
         let t = std::fs::read_to_string(&path).unwrap();
         // Python that does not parse: a def without its closing parenthesis.
-        let t = t.replace("def _sample_input(self, task):", "def _sample_input(self, task:");
+        let t = t.replace(
+            "def _sample_input(self, task):",
+            "def _sample_input(self, task:",
+        );
         std::fs::write(&path, t).unwrap();
     });
-    assert_clean_failure(ok, &err, &["templates/text_encoder.py", "invalid Python", "def _sample_input(self, task:"]);
+    assert_clean_failure(
+        ok,
+        &err,
+        &[
+            "templates/text_encoder.py",
+            "invalid Python",
+            "def _sample_input(self, task:",
+        ],
+    );
 
     // A template (askama) syntax error fails compiling the build script, naming the template.
     let (ok, err) = build_copy(|p| {
         let path = p.join("templates/text_encoder.py");
         let t = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, t.replace("{%- block family %}", "{%- block family %}{% if %}")).unwrap();
+        std::fs::write(
+            &path,
+            t.replace("{%- block family %}", "{%- block family %}{% if %}"),
+        )
+        .unwrap();
     });
     assert!(!ok);
     assert!(err.contains("text_encoder.py"), "{err}");

@@ -16,16 +16,25 @@ fn shared_configs() -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     for dir in ["autoconfigs", "autoconfigs-extra"] {
         let root = shared().join(dir);
-        let Ok(orgs) = std::fs::read_dir(&root) else { continue };
+        let Ok(orgs) = std::fs::read_dir(&root) else {
+            continue;
+        };
         for org in orgs.flatten() {
             let p = org.path();
             if p.join("config.json").is_file() {
-                out.push((org.file_name().to_string_lossy().into_owned(), p.join("config.json")));
+                out.push((
+                    org.file_name().to_string_lossy().into_owned(),
+                    p.join("config.json"),
+                ));
             } else if p.is_dir() {
                 for m in std::fs::read_dir(&p).unwrap().flatten() {
                     if m.path().join("config.json").is_file() {
                         out.push((
-                            format!("{}/{}", org.file_name().to_string_lossy(), m.file_name().to_string_lossy()),
+                            format!(
+                                "{}/{}",
+                                org.file_name().to_string_lossy(),
+                                m.file_name().to_string_lossy()
+                            ),
                             m.path().join("config.json"),
                         ));
                     }
@@ -40,7 +49,11 @@ fn shared_configs() -> Vec<(String, PathBuf)> {
 /// Detection outcome as one line: `family/task` (+ ` remote`) or `error: <message>`.
 fn outcome(id: &str, path: &Path) -> String {
     let manifest_id = id.split('@').next().unwrap();
-    let manifest = Manifest::parse(Path::new("models.toml"), format!("[[model]]\nid = \"{manifest_id}\"\n")).unwrap();
+    let manifest = Manifest::parse(
+        Path::new("models.toml"),
+        format!("[[model]]\nid = \"{manifest_id}\"\n"),
+    )
+    .unwrap();
     let bytes = std::fs::read(path).unwrap();
     let config = match AutoConfig::parse(path, id, &bytes) {
         Ok(c) => c,
@@ -60,83 +73,246 @@ fn outcome(id: &str, path: &Path) -> String {
 
 /// What each real-world config must detect as. Errors are matched by a phrase of the message.
 const EXPECTED: &[(&str, &str)] = &[
-    ("EleutherAI/gpt-neo-125M", "gpt_neo:text_decoder/text_generation"),
+    (
+        "EleutherAI/gpt-neo-125M",
+        "gpt_neo:text_decoder/text_generation",
+    ),
     ("Qwen/Qwen2-0.5B", "qwen2:text_decoder/text_generation"),
-    ("Salesforce/blip-image-captioning-base", "blip:image_to_text/image_to_text"),
-    ("Xenova/Phi-3-mini-4k-instruct", "phi3:text_decoder/text_generation"),
-    ("Xenova/clip-vit-base-patch32", "clip:vision_text_dual_encoder/image_text_embedding"),
-    ("Xenova/distilbart-cnn-6-6", "bart:text_encoder_decoder/text2text_generation"),
-    ("Xenova/distilbert-base-cased-distilled-squad", "distilbert:text_encoder/text_embedding"),
-    ("Xenova/slimsam-77-uniform", "error: model_type `sam` has no inference head skillgen supports"),
-    ("Xenova/speecht5_hifigan", "error: model_type `hifigan` is not in transformers"),
-    ("Xenova/whisper-small.en", "whisper:speech_seq2seq/speech_recognition"),
-    ("Xenova/whisper-tiny.en", "whisper:speech_seq2seq/speech_recognition"),
+    (
+        "Salesforce/blip-image-captioning-base",
+        "blip:image_to_text/image_to_text",
+    ),
+    (
+        "Xenova/Phi-3-mini-4k-instruct",
+        "phi3:text_decoder/text_generation",
+    ),
+    (
+        "Xenova/clip-vit-base-patch32",
+        "clip:vision_text_dual_encoder/image_text_embedding",
+    ),
+    (
+        "Xenova/distilbart-cnn-6-6",
+        "bart:text_encoder_decoder/text2text_generation",
+    ),
+    (
+        "Xenova/distilbert-base-cased-distilled-squad",
+        "distilbert:text_encoder/text_embedding",
+    ),
+    (
+        "Xenova/slimsam-77-uniform",
+        "error: model_type `sam` has no inference head skillgen supports",
+    ),
+    (
+        "Xenova/speecht5_hifigan",
+        "error: model_type `hifigan` is not in transformers",
+    ),
+    (
+        "Xenova/whisper-small.en",
+        "whisper:speech_seq2seq/speech_recognition",
+    ),
+    (
+        "Xenova/whisper-tiny.en",
+        "whisper:speech_seq2seq/speech_recognition",
+    ),
     ("albert-base-v1", "albert:text_encoder/fill_mask"),
     ("albert-base-v2", "albert:text_encoder/text_classification"),
     ("bert-base-uncased", "bert:text_encoder/fill_mask"),
-    ("briaai/RMBG-1.4", "error: is transformers' class for model_type `segformer`"),
+    (
+        "briaai/RMBG-1.4",
+        "error: is transformers' class for model_type `segformer`",
+    ),
     ("deberta-v3-base", "deberta-v2:text_encoder/text_embedding"),
-    ("distilbert-base-uncased", "distilbert:text_encoder/fill_mask"),
+    (
+        "distilbert-base-uncased",
+        "distilbert:text_encoder/fill_mask",
+    ),
     ("distilgpt2", "gpt2:text_decoder/text_generation"),
-    ("distilgpt2@legacy-2019", "gpt2:text_decoder/text_generation"),
-    ("electra-small-discriminator", "electra:text_encoder/text_embedding"),
-    ("facebook/detr-resnet-101", "detr:object_detection/object_detection"),
-    ("facebook/detr-resnet-50", "detr:object_detection/object_detection"),
-    ("facebook/detr-resnet-50@no_timm", "detr:object_detection/object_detection"),
-    ("facebook/dinov2-small", "dinov2:vision_encoder/image_embedding"),
+    (
+        "distilgpt2@legacy-2019",
+        "gpt2:text_decoder/text_generation",
+    ),
+    (
+        "electra-small-discriminator",
+        "electra:text_encoder/text_embedding",
+    ),
+    (
+        "facebook/detr-resnet-101",
+        "detr:object_detection/object_detection",
+    ),
+    (
+        "facebook/detr-resnet-50",
+        "detr:object_detection/object_detection",
+    ),
+    (
+        "facebook/detr-resnet-50@no_timm",
+        "detr:object_detection/object_detection",
+    ),
+    (
+        "facebook/dinov2-small",
+        "dinov2:vision_encoder/image_embedding",
+    ),
     ("facebook/esm2_t6_8M_UR50D", "esm:text_encoder/fill_mask"),
-    ("google-bert/bert-base-multilingual-cased", "bert:text_encoder/token_classification"),
-    ("google/flan-t5-base", "t5:text_encoder_decoder/text2text_generation"),
-    ("google/owlvit-base-patch32", "owlvit:object_detection/object_detection"),
-    ("google/vit-base-patch16-224", "vit:vision_encoder/image_classification"),
+    (
+        "google-bert/bert-base-multilingual-cased",
+        "bert:text_encoder/token_classification",
+    ),
+    (
+        "google/flan-t5-base",
+        "t5:text_encoder_decoder/text2text_generation",
+    ),
+    (
+        "google/owlvit-base-patch32",
+        "owlvit:object_detection/object_detection",
+    ),
+    (
+        "google/vit-base-patch16-224",
+        "vit:vision_encoder/image_classification",
+    ),
     ("gpt2", "gpt2:text_decoder/text_generation"),
     ("gpt2-large", "gpt2:text_decoder/text_generation"),
-    ("hustvl/yolos-tiny", "yolos:object_detection/object_detection"),
-    ("intel-ipex-tests/baichuan", "baichuan:text_decoder/text_generation remote"),
-    ("intel-ipex-tests/bloom", "bloom:text_decoder/text_generation"),
-    ("intel-ipex-tests/chatglm3", "chatglm:text_decoder/text_generation remote"),
-    ("intel-ipex-tests/codegen", "codegen:text_decoder/text_generation"),
-    ("intel-ipex-tests/deepseekv2", "deepseek_v2:text_decoder/text_generation"),
-    ("intel-ipex-tests/deepseekv3", "deepseek_v3:text_decoder/text_generation"),
-    ("intel-ipex-tests/gptbigcode", "gpt_bigcode:text_decoder/text_generation"),
+    (
+        "hustvl/yolos-tiny",
+        "yolos:object_detection/object_detection",
+    ),
+    (
+        "intel-ipex-tests/baichuan",
+        "baichuan:text_decoder/text_generation remote",
+    ),
+    (
+        "intel-ipex-tests/bloom",
+        "bloom:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/chatglm3",
+        "chatglm:text_decoder/text_generation remote",
+    ),
+    (
+        "intel-ipex-tests/codegen",
+        "codegen:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/deepseekv2",
+        "deepseek_v2:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/deepseekv3",
+        "deepseek_v3:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/gptbigcode",
+        "gpt_bigcode:text_decoder/text_generation",
+    ),
     ("intel-ipex-tests/gptj", "gptj:text_decoder/text_generation"),
-    ("intel-ipex-tests/jamba", "jamba:text_decoder/text_generation"),
-    ("intel-ipex-tests/llama-decapoda-style", "llama:text_decoder/text_generation"),
-    ("intel-ipex-tests/llava-original-format", "error: this checkpoint is not in transformers format"),
-    ("intel-ipex-tests/maira2", "maira2:image_text_to_text/image_text_to_text remote"),
-    ("intel-ipex-tests/mllama", "mllama:image_text_to_text/image_text_to_text"),
+    (
+        "intel-ipex-tests/jamba",
+        "jamba:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/llama-decapoda-style",
+        "llama:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/llava-original-format",
+        "error: this checkpoint is not in transformers format",
+    ),
+    (
+        "intel-ipex-tests/maira2",
+        "maira2:image_text_to_text/image_text_to_text remote",
+    ),
+    (
+        "intel-ipex-tests/mllama",
+        "mllama:image_text_to_text/image_text_to_text",
+    ),
     ("intel-ipex-tests/phi3", "phi3:text_decoder/text_generation"),
-    ("intel-ipex-tests/phi4mm", "phi4mm:text_decoder/text_generation remote"),
-    ("intel-ipex-tests/qwen", "qwen:text_decoder/text_generation remote"),
-    ("intel-ipex-tests/qwen3moe", "qwen3_moe:text_decoder/text_generation"),
-    ("intel-ipex-tests/stablelm", "stablelm:text_decoder/text_generation"),
-    ("intel-ipex-tests/yuan", "yuan:text_decoder/text_generation remote"),
+    (
+        "intel-ipex-tests/phi4mm",
+        "phi4mm:text_decoder/text_generation remote",
+    ),
+    (
+        "intel-ipex-tests/qwen",
+        "qwen:text_decoder/text_generation remote",
+    ),
+    (
+        "intel-ipex-tests/qwen3moe",
+        "qwen3_moe:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/stablelm",
+        "stablelm:text_decoder/text_generation",
+    ),
+    (
+        "intel-ipex-tests/yuan",
+        "yuan:text_decoder/text_generation remote",
+    ),
     ("klue/roberta-base", "roberta:text_encoder/fill_mask"),
-    ("llava-hf/llava-1.5-7b-hf", "llava:image_text_to_text/image_text_to_text"),
-    ("meta-llama/Llama-2-13b-hf", "llama:text_decoder/text_generation"),
-    ("meta-llama/Llama-2-70b-chat-hf", "llama:text_decoder/text_generation"),
-    ("meta-llama/Llama-2-7b-hf", "llama:text_decoder/text_generation"),
+    (
+        "llava-hf/llava-1.5-7b-hf",
+        "llava:image_text_to_text/image_text_to_text",
+    ),
+    (
+        "meta-llama/Llama-2-13b-hf",
+        "llama:text_decoder/text_generation",
+    ),
+    (
+        "meta-llama/Llama-2-70b-chat-hf",
+        "llama:text_decoder/text_generation",
+    ),
+    (
+        "meta-llama/Llama-2-7b-hf",
+        "llama:text_decoder/text_generation",
+    ),
     ("microsoft/git-base", "git:image_to_text/image_to_text"),
-    ("microsoft/layoutlmv3-base", "layoutlmv3:text_encoder/text_embedding"),
+    (
+        "microsoft/layoutlmv3-base",
+        "layoutlmv3:text_encoder/text_embedding",
+    ),
     ("microsoft/phi-2", "phi:text_decoder/text_generation"),
-    ("microsoft/resnet-50", "resnet:vision_encoder/image_classification"),
-    ("microsoft/speecht5_tts", "speecht5:text_to_audio/text_to_audio"),
+    (
+        "microsoft/resnet-50",
+        "resnet:vision_encoder/image_classification",
+    ),
+    (
+        "microsoft/speecht5_tts",
+        "speecht5:text_to_audio/text_to_audio",
+    ),
     ("mosaicml/mpt-7b", "mpt:text_decoder/text_generation"),
-    ("nlpconnect/vit-gpt2-image-captioning", "vision-encoder-decoder:image_to_text/image_to_text"),
-    ("onnx-community/DeepSeek-R1-Distill-Qwen-1.5B-ONNX", "qwen2:text_decoder/text_generation"),
-    ("openai/clip-vit-base-patch32", "clip:vision_text_dual_encoder/image_text_embedding"),
+    (
+        "nlpconnect/vit-gpt2-image-captioning",
+        "vision-encoder-decoder:image_to_text/image_to_text",
+    ),
+    (
+        "onnx-community/DeepSeek-R1-Distill-Qwen-1.5B-ONNX",
+        "qwen2:text_decoder/text_generation",
+    ),
+    (
+        "openai/clip-vit-base-patch32",
+        "clip:vision_text_dual_encoder/image_text_embedding",
+    ),
     ("roberta-base", "roberta:text_encoder/text_embedding"),
-    ("roberta-base@legacy-2019", "error: has neither `model_type` nor `architectures`"),
-    ("sentence-transformers/all-MiniLM-L6-v2", "bert:text_encoder/text_embedding"),
+    (
+        "roberta-base@legacy-2019",
+        "error: has neither `model_type` nor `architectures`",
+    ),
+    (
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "bert:text_encoder/text_embedding",
+    ),
     ("t5-small", "t5:text_encoder_decoder/text2text_generation"),
     ("tiiuae/falcon-7b", "falcon:text_decoder/text_generation"),
-    ("xlm-roberta-base", "xlm-roberta:text_encoder/text_classification"),
+    (
+        "xlm-roberta-base",
+        "xlm-roberta:text_encoder/text_classification",
+    ),
 ];
 
 #[test]
 fn every_shared_real_world_config_detects_correctly_or_errors_clearly() {
     let configs = shared_configs();
-    assert!(configs.len() >= 60, "../shared/autoconfigs* not found ({} configs)", configs.len());
+    assert!(
+        configs.len() >= 60,
+        "../shared/autoconfigs* not found ({} configs)",
+        configs.len()
+    );
     let mut failures = Vec::new();
     for (id, path) in &configs {
         let got = outcome(id, path);
@@ -145,7 +321,12 @@ fn every_shared_real_world_config_detects_correctly_or_errors_clearly() {
             Some((_, want)) => {
                 let ok = match want.strip_prefix("error: ") {
                     // A clear error names the config file and the model, and says what is wrong.
-                    Some(phrase) => got.starts_with("error: ") && got.contains(phrase) && got.contains("config.json") && got.contains(id.split('@').next().unwrap()),
+                    Some(phrase) => {
+                        got.starts_with("error: ")
+                            && got.contains(phrase)
+                            && got.contains("config.json")
+                            && got.contains(id.split('@').next().unwrap())
+                    }
                     None => got == *want,
                 };
                 if !ok {
@@ -163,19 +344,65 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     assert_eq!(coverage.len(), detect::table().model_types.len());
     let supported = coverage.iter().filter(|(_, o)| o.is_ok()).count();
     // Most model types have an inference head skillgen serves.
-    assert!(supported > 350, "only {supported} of {} model types resolve", coverage.len());
+    assert!(
+        supported > 350,
+        "only {supported} of {} model types resolve",
+        coverage.len()
+    );
     for (mt, outcome) in &coverage {
         if let Err(why) = outcome {
-            assert!(why.contains(mt.as_str()) && why.len() > 20, "{mt}: unclear reason {why:?}");
+            assert!(
+                why.contains(mt.as_str()) && why.len() > 20,
+                "{mt}: unclear reason {why:?}"
+            );
         }
     }
     // Spot checks that substring matching got wrong in the earlier generator.
-    let get = |mt: &str| coverage.iter().find(|(m, _)| m == mt).unwrap().1.clone().unwrap();
+    let get = |mt: &str| {
+        coverage
+            .iter()
+            .find(|(m, _)| m == mt)
+            .unwrap()
+            .1
+            .clone()
+            .unwrap()
+    };
     assert_eq!(get("hubert").0, Family::SpeechCtc);
     assert_eq!(get("clip").0, Family::VisionTextDualEncoder);
     assert_eq!(get("clap").0, Family::AudioTextDualEncoder);
     assert_eq!(get("bart").0, Family::TextEncoderDecoder);
     assert_eq!(get("mixtral").0, Family::TextDecoder);
     assert_eq!(get("mamba").0, Family::TextDecoder);
-    assert_eq!(get("audio-spectrogram-transformer").0, Family::AudioClassification);
+    assert_eq!(
+        get("audio-spectrogram-transformer").0,
+        Family::AudioClassification
+    );
+}
+
+#[test]
+#[ignore = "prints the coverage summary; run with --ignored --nocapture"]
+fn print_coverage() {
+    let cov = detect::coverage();
+    let mut by_family = std::collections::BTreeMap::new();
+    let mut reasons = std::collections::BTreeMap::new();
+    for (mt, o) in &cov {
+        match o {
+            Ok((f, _)) => *by_family.entry(f.name()).or_insert(0) += 1,
+            Err(e) => {
+                let key = if e.contains("not in transformers") {
+                    "not in tables".to_string()
+                } else {
+                    e.split("(transformers tables: ")
+                        .nth(1)
+                        .unwrap_or(e)
+                        .to_string()
+                };
+                reasons.entry(key).or_insert_with(Vec::new).push(mt.clone());
+            }
+        }
+    }
+    println!("{by_family:#?}");
+    for (k, v) in reasons {
+        println!("{k}: {} {v:?}", v.len());
+    }
 }

@@ -7,7 +7,21 @@ use std::path::Path;
 use skillgen::Config;
 
 /// One model_type per family (the file name in the default models.toml's output).
-const GOLDEN: &[&str] = &["hf_bert.py"];
+const GOLDEN: &[&str] = &[
+    "hf_bert.py",
+    "hf_gpt2.py",
+    "hf_t5.py",
+    "hf_wav2vec2.py",
+    "hf_whisper.py",
+    "hf_audio-spectrogram-transformer.py",
+    "hf_speecht5.py",
+    "hf_clip.py",
+    "hf_vision-encoder-decoder.py",
+    "hf_llava.py",
+    "hf_vit.py",
+    "hf_detr.py",
+    "hf_segformer.py",
+];
 
 #[test]
 fn generated_files_match_the_committed_goldens() {
@@ -27,8 +41,12 @@ fn generated_files_match_the_committed_goldens() {
             std::fs::write(&path, &file.contents).unwrap();
             continue;
         }
-        let golden = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (refresh: SKILLGEN_BLESS=1 cargo test --test golden)", path.display()));
+        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (refresh: SKILLGEN_BLESS=1 cargo test --test golden)",
+                path.display()
+            )
+        });
         assert!(
             golden == file.contents,
             "{name} differs from tests/golden/{name}; if the change is intended, refresh with \

@@ -9,10 +9,13 @@ use skillgen::generator::manifest::Manifest;
 use skillgen::generator::{detect, generate_from_plan, pycheck, Planned};
 
 fn entry(id: &str) -> skillgen::generator::manifest::ModelEntry {
-    Manifest::parse(Path::new("models.toml"), format!("[[model]]\nid = \"{id}\"\n"))
-        .unwrap()
-        .models
-        .remove(0)
+    Manifest::parse(
+        Path::new("models.toml"),
+        format!("[[model]]\nid = \"{id}\"\n"),
+    )
+    .unwrap()
+    .models
+    .remove(0)
 }
 
 /// The generated file for one config, or the error message.
@@ -48,7 +51,11 @@ fn hostile_strings_in_a_config_never_reach_the_generated_python() {
         let json = format!(
             r#"{{"model_type": "bert", "architectures": ["BertModel", {s}], "id2label": {{"0": {s}}}, "label2id": {{{s}: 0}}, "_name_or_path": {s}, {s}: {s}}}"#
         );
-        assert_eq!(generate(&json).unwrap(), benign, "hostile value {h:?} changed the output");
+        assert_eq!(
+            generate(&json).unwrap(),
+            benign,
+            "hostile value {h:?} changed the output"
+        );
         // In model_type (becomes a file and class name): rejected.
         let json = format!(r#"{{"model_type": {s}}}"#);
         let err = generate(&json).unwrap_err();
@@ -61,9 +68,21 @@ fn hostile_strings_in_a_config_never_reach_the_generated_python() {
 
 #[test]
 fn hostile_model_ids_are_rejected_before_use() {
-    for id in ["../../etc", "/abs", "a\\b", "a/b/c", "x\"y", "a b", "a\nb", "..", "a/.."] {
+    for id in [
+        "../../etc",
+        "/abs",
+        "a\\b",
+        "a/b/c",
+        "x\"y",
+        "a b",
+        "a\nb",
+        "..",
+        "a/..",
+    ] {
         let text = format!("[[model]]\nid = {}\n", toml_string(id));
-        let err = Manifest::parse(Path::new("models.toml"), text).unwrap_err().to_string();
+        let err = Manifest::parse(Path::new("models.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a HuggingFace repo id"), "{id:?}: {err}");
     }
 }
@@ -91,9 +110,17 @@ fn malformed_configs_give_one_clear_error_each() {
         let path = Path::new("autoconfigs/m/config.json");
         let got = AutoConfig::parse(path, "m", bytes)
             .map_err(|e| e.to_string())
-            .and_then(|c| detect::detect(&entry("m"), Some(&c)).map(|_| ()).map_err(|e| e.to_string()));
+            .and_then(|c| {
+                detect::detect(&entry("m"), Some(&c))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
         let err = got.expect_err(&String::from_utf8_lossy(bytes));
-        assert!(err.contains(want) && err.contains("config.json"), "{:?}: {err}", String::from_utf8_lossy(bytes));
+        assert!(
+            err.contains(want) && err.contains("config.json"),
+            "{:?}: {err}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 
@@ -104,7 +131,9 @@ fn oversized_and_symlinked_cache_entries_are_refused() {
     std::fs::create_dir_all(&m).unwrap();
     let big = vec![b' '; (skillgen::generator::autoconfig::MAX_CONFIG_BYTES + 1) as usize];
     std::fs::write(m.join("config.json"), big).unwrap();
-    let err = AutoConfig::load(dir.path(), "m", None).unwrap_err().to_string();
+    let err = AutoConfig::load(dir.path(), "m", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("byte limit"), "{err}");
 
     let outside = dir.path().join("outside.json");
@@ -112,7 +141,9 @@ fn oversized_and_symlinked_cache_entries_are_refused() {
     let l = dir.path().join("l");
     std::fs::create_dir_all(&l).unwrap();
     std::os::unix::fs::symlink(&outside, l.join("config.json")).unwrap();
-    let err = AutoConfig::load(dir.path(), "l", None).unwrap_err().to_string();
+    let err = AutoConfig::load(dir.path(), "l", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("symbolic link"), "{err}");
 }
 
@@ -122,12 +153,24 @@ fn malformed_manifests_give_clear_errors() {
         ("", ""), // empty manifest: valid, no models
         ("[[model]]\n", "missing field `id`"),
         ("[[model]]\nid = 5\n", "invalid type"),
-        ("[[model]]\nid = \"a\"\nhardware = \"cpu\"\n", "invalid type"),
-        ("[[model]]\nid = \"a\"\nhardware = [\"tpu\"]\n", "unknown hardware `tpu`"),
+        (
+            "[[model]]\nid = \"a\"\nhardware = \"cpu\"\n",
+            "invalid type",
+        ),
+        (
+            "[[model]]\nid = \"a\"\nhardware = [\"tpu\"]\n",
+            "unknown hardware `tpu`",
+        ),
         ("[[model]]\nid = \"a\"\nhardware = []\n", "at least one"),
-        ("[[model]]\nid = \"a\"\nfamily = \"jazz\"\n", "unknown family `jazz`"),
+        (
+            "[[model]]\nid = \"a\"\nfamily = \"jazz\"\n",
+            "unknown family `jazz`",
+        ),
         ("[[model]]\nid = \"a\"\nrevision = \"../x\"\n", "revision"),
-        ("[[model]]\nid = \"a\"\nmodel_type = \"Bad Type\"\n", "not a valid model type"),
+        (
+            "[[model]]\nid = \"a\"\nmodel_type = \"Bad Type\"\n",
+            "not a valid model type",
+        ),
         ("model = 3\n", "invalid type"),
         ("[model]\nid = \"a\"\n", "invalid type"),
     ];
@@ -138,15 +181,24 @@ fn malformed_manifests_give_clear_errors() {
             continue;
         }
         let err = r.unwrap_err().to_string();
-        assert!(err.contains(want) && err.contains("models.toml:"), "{text:?}: {err}");
+        assert!(
+            err.contains(want) && err.contains("models.toml:"),
+            "{text:?}: {err}"
+        );
     }
     // Non-UTF-8 and oversized files, through the file loader.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("models.toml");
     std::fs::write(&p, b"[[model]]\nid = \"\xff\"\n").unwrap();
-    assert!(Manifest::load(&p).unwrap_err().to_string().contains("not valid UTF-8"));
+    assert!(Manifest::load(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("not valid UTF-8"));
     std::fs::write(&p, vec![b'#'; 2 << 20]).unwrap();
-    assert!(Manifest::load(&p).unwrap_err().to_string().contains("byte limit"));
+    assert!(Manifest::load(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("byte limit"));
 }
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -156,17 +208,40 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         ".{0,12}".prop_map(serde_json::Value::from),
         // Real model types and head classes, so detection and rendering are reached often.
-        prop::sample::select(vec!["bert", "gpt2", "t5", "vit", "clip", "whisper", "xlm-roberta", "llava", "sam"])
-            .prop_map(serde_json::Value::from),
-        prop::sample::select(vec!["BertForMaskedLM", "GPT2LMHeadModel", "CLIPModel", "XModel"])
-            .prop_map(serde_json::Value::from),
+        prop::sample::select(vec![
+            "bert",
+            "gpt2",
+            "t5",
+            "vit",
+            "clip",
+            "whisper",
+            "xlm-roberta",
+            "llava",
+            "sam"
+        ])
+        .prop_map(serde_json::Value::from),
+        prop::sample::select(vec![
+            "BertForMaskedLM",
+            "GPT2LMHeadModel",
+            "CLIPModel",
+            "XModel"
+        ])
+        .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
             prop::collection::btree_map(
-                prop::sample::select(vec!["model_type", "architectures", "auto_map", "id2label", "text_config", "is_encoder_decoder", "x"])
-                    .prop_map(String::from),
+                prop::sample::select(vec![
+                    "model_type",
+                    "architectures",
+                    "auto_map",
+                    "id2label",
+                    "text_config",
+                    "is_encoder_decoder",
+                    "x"
+                ])
+                .prop_map(String::from),
                 inner,
                 0..5
             )

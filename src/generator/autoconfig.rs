@@ -26,18 +26,28 @@ pub fn config_path(cache: &Path, id: &str, revision: Option<&str>) -> PathBuf {
 
 impl AutoConfig {
     /// Loads a cached config; `Ok(None)` when the model has no cached config.
-    pub fn load(cache: &Path, id: &str, revision: Option<&str>) -> Result<Option<AutoConfig>, Error> {
+    pub fn load(
+        cache: &Path,
+        id: &str,
+        revision: Option<&str>,
+    ) -> Result<Option<AutoConfig>, Error> {
         let path = config_path(cache, id, revision);
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::new(format!("cannot read: {e}")).file(&path).model(id)),
+            Err(e) => {
+                return Err(Error::new(format!("cannot read: {e}"))
+                    .file(&path)
+                    .model(id))
+            }
         };
         if meta.file_type().is_symlink() {
             // A link could point anywhere on the machine; the cache holds plain files only.
-            return Err(Error::new("is a symbolic link; the config cache holds plain files only")
-                .file(&path)
-                .model(id));
+            return Err(
+                Error::new("is a symbolic link; the config cache holds plain files only")
+                    .file(&path)
+                    .model(id),
+            );
         }
         if meta.len() > MAX_CONFIG_BYTES {
             return Err(Error::new(format!(
@@ -47,8 +57,11 @@ impl AutoConfig {
             .file(&path)
             .model(id));
         }
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Error::new(format!("cannot read: {e}")).file(&path).model(id))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::new(format!("cannot read: {e}"))
+                .file(&path)
+                .model(id)
+        })?;
         Self::parse(&path, id, &bytes).map(Some)
     }
 
@@ -74,7 +87,10 @@ impl AutoConfig {
                 .fix(refetch.clone())
         })?;
         let Value::Object(json) = value else {
-            return Err(Error::new("is not a JSON object").file(path).model(id).fix(refetch));
+            return Err(Error::new("is not a JSON object")
+                .file(path)
+                .model(id)
+                .fix(refetch));
         };
         let config = AutoConfig {
             path: path.to_path_buf(),
@@ -106,13 +122,16 @@ impl AutoConfig {
     pub fn architectures(&self) -> Result<Vec<&str>, Error> {
         match self.json.get("architectures") {
             None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) if !s.is_empty() => Ok(s.as_str()),
-                    _ => Err(self.field_error("architectures", "must be a list of class-name strings")),
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) if !s.is_empty() => Ok(s.as_str()),
+                        _ => Err(self
+                            .field_error("architectures", "must be a list of class-name strings")),
+                    })
+                    .collect()
+            }
             Some(_) => Err(self.field_error("architectures", "must be a list of strings")),
         }
     }

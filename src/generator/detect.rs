@@ -94,7 +94,12 @@ impl Family {
     pub fn tasks(self) -> &'static [Task] {
         use Task::*;
         match self {
-            Family::TextEncoder => &[TextEmbedding, FillMask, TextClassification, TokenClassification],
+            Family::TextEncoder => &[
+                TextEmbedding,
+                FillMask,
+                TextClassification,
+                TokenClassification,
+            ],
             Family::TextDecoder => &[TextGeneration],
             Family::TextEncoderDecoder => &[Text2textGeneration],
             Family::VisionEncoder => &[ImageClassification, ImageEmbedding],
@@ -205,7 +210,10 @@ fn rule_for_class(class: &str) -> Option<(&'static Rule, &'static str)> {
             .filter(|(_, info)| info.heads.get(&r.table).map(String::as_str) == Some(class))
             .collect();
         let canonical = owners.iter().find(|(mt, info)| {
-            let stem = info.config_class.trim_end_matches("Config").to_ascii_lowercase();
+            let stem = info
+                .config_class
+                .trim_end_matches("Config")
+                .to_ascii_lowercase();
             mt.replace(['-', '_', '.'], "") == stem
         });
         canonical.or(owners.first()).map(|(mt, _)| (r, mt.as_str()))
@@ -223,18 +231,20 @@ fn model_type_of_class(class: &str) -> Option<&'static str> {
 
 fn rule_for_model_type(model_type: &str) -> Option<&'static Rule> {
     let info = table().model_types.get(model_type)?;
-    rules().rule.iter().find(|r| info.heads.contains_key(&r.table))
+    rules()
+        .rule
+        .iter()
+        .find(|r| info.heads.contains_key(&r.table))
 }
 
 /// For custom code: the first rule (in priority order) whose Auto class the `auto_map` registers.
 /// Seq2seq heads count only for configs that say `is_encoder_decoder` (ChatGLM registers
 /// AutoModelForSeq2SeqLM for a decoder-only model).
-fn rule_for_auto_map(
-    keys: &[&str],
-    encoder_decoder: bool,
-) -> Option<(&'static Rule, String)> {
+fn rule_for_auto_map(keys: &[&str], encoder_decoder: bool) -> Option<(&'static Rule, String)> {
     rules().rule.iter().find_map(|r| {
-        if r.auto_class == "AutoModel" || (r.family == Family::TextEncoderDecoder && !encoder_decoder) {
+        if r.auto_class == "AutoModel"
+            || (r.family == Family::TextEncoderDecoder && !encoder_decoder)
+        {
             return None;
         }
         keys.iter()
@@ -257,7 +267,10 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
     // The model_type: the config's, verbatim; or the manifest's when there is no config.
     let model_type = match (config, &entry.model_type) {
         (_, Some(mt)) => {
-            steps.push(format!("model_type `{mt}`: from models.toml (line {})", entry.line));
+            steps.push(format!(
+                "model_type `{mt}`: from models.toml (line {})",
+                entry.line
+            ));
             mt.clone()
         }
         (Some(c), None) => match c.model_type()? {
@@ -267,7 +280,10 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
             }
             None => {
                 // Legacy configs (transformers 2.x) have no model_type: the head class names it.
-                let from_arch = c.architectures()?.iter().find_map(|a| rule_for_class(a).map(|(_, mt)| (a.to_string(), mt)));
+                let from_arch = c
+                    .architectures()?
+                    .iter()
+                    .find_map(|a| rule_for_class(a).map(|(_, mt)| (a.to_string(), mt)));
                 match from_arch {
                     Some((arch, mt)) => {
                         steps.push(format!(
@@ -283,7 +299,7 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
                         };
                         return Err(err(why.into())
                             .field("model_type")
-                            .fix(format!("add `model_type = \"...\"` to this model's [[model]] entry in models.toml (line {})", entry.line)))
+                            .fix(format!("add `model_type = \"...\"` to this model's [[model]] entry in models.toml (line {})", entry.line)));
                     }
                 }
             }
@@ -294,7 +310,9 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         // Some configs carry a class name as model_type (briaai/RMBG-1.4:
         // "SegformerForSemanticSegmentation"); the host would look for hf_<that>.py.
         let hint = match model_type_of_class(&model_type) {
-            Some(real) => format!(" (`{model_type}` is transformers' class for model_type `{real}`)"),
+            Some(real) => {
+                format!(" (`{model_type}` is transformers' class for model_type `{real}`)")
+            }
             None => String::new(),
         };
         return Err(err(format!(
@@ -367,9 +385,15 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
     }
     if !architectures.is_empty() && !recognised && auto_map.is_empty() {
         let missing: Vec<&String> = known
-            .map(|i| i.sub_configs.iter().filter(|k| config.is_some_and(|c| !c.json.contains_key(*k))).collect())
+            .map(|i| {
+                i.sub_configs
+                    .iter()
+                    .filter(|k| config.is_some_and(|c| !c.json.contains_key(*k)))
+                    .collect()
+            })
             .unwrap_or_default();
-        if known.is_some_and(|i| !i.sub_configs.is_empty() && missing.len() == i.sub_configs.len()) {
+        if known.is_some_and(|i| !i.sub_configs.is_empty() && missing.len() == i.sub_configs.len())
+        {
             // e.g. the original LLaVA repo format: model_type llava, LlavaLlamaForCausalLM, mm_* keys.
             return Err(err(format!(
                 "`architectures` [{}] is not a transformers class, and the config lacks {} that transformers' {} needs: this checkpoint is not in transformers format",
@@ -419,7 +443,9 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         }
     }
     if trust_remote_code {
-        steps.push("`auto_map` and no native class: the skillset loads with trust_remote_code=True".into());
+        steps.push(
+            "`auto_map` and no native class: the skillset loads with trust_remote_code=True".into(),
+        );
     }
     if let Some(c) = config {
         let subs: Vec<String> = c
@@ -427,7 +453,10 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
             .iter()
             .filter_map(|(k, v)| {
                 let mt = v.as_object()?.get("model_type")?.as_str()?;
-                Some(format!("{k}: {}", if mt.is_empty() { "(empty)" } else { mt }))
+                Some(format!(
+                    "{k}: {}",
+                    if mt.is_empty() { "(empty)" } else { mt }
+                ))
             })
             .collect();
         if !subs.is_empty() {
@@ -463,9 +492,17 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
     if !family.tasks().contains(&task) {
         return Err(err(format!(
             "task `{task}` is not served by family `{family}` (it serves: {})",
-            family.tasks().iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+            family
+                .tasks()
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
-        .fix(format!("change `task` or `family` in models.toml (line {})", entry.line)));
+        .fix(format!(
+            "change `task` or `family` in models.toml (line {})",
+            entry.line
+        )));
     }
     let auto_class = auto_class.unwrap_or_else(|| default_auto_class(task).to_string());
     Ok(Detection {
@@ -496,9 +533,12 @@ pub fn head_tasks(model_type: &str, family: Family) -> Vec<(String, Task)> {
     out
 }
 
+/// A model_type's family and task, or why it has none.
+pub type Coverage = Result<(Family, Task), String>;
+
 /// What every model_type of the pinned transformers resolves to (from its model_type alone, as a
 /// config made by its config class would): a family and task, or the reason it has none.
-pub fn coverage() -> Vec<(String, Result<(Family, Task), String>)> {
+pub fn coverage() -> Vec<(String, Coverage)> {
     table()
         .model_types
         .keys()
@@ -526,7 +566,13 @@ pub fn default_auto_class(task: Task) -> &'static str {
         .rule
         .iter()
         .find(|r| r.task == task || r.type_task == Some(task))
-        .map(|r| if r.type_task == Some(task) { "AutoModel" } else { r.auto_class.as_str() })
+        .map(|r| {
+            if r.type_task == Some(task) {
+                "AutoModel"
+            } else {
+                r.auto_class.as_str()
+            }
+        })
         .unwrap_or("AutoModel")
 }
 
@@ -538,14 +584,29 @@ mod tests {
     fn data_files_load_and_rules_name_real_tables() {
         let t = table();
         assert!(t.model_types.len() > 300);
-        let all_tables: std::collections::BTreeSet<&String> =
-            t.model_types.values().flat_map(|i| i.heads.keys()).collect();
+        let all_tables: std::collections::BTreeSet<&String> = t
+            .model_types
+            .values()
+            .flat_map(|i| i.heads.keys())
+            .collect();
         for r in &rules().rule {
-            assert!(all_tables.contains(&r.table), "rule names unknown table {}", r.table);
-            assert!(r.family.tasks().contains(&r.task), "{} does not serve {}", r.family, r.task);
+            assert!(
+                all_tables.contains(&r.table),
+                "rule names unknown table {}",
+                r.table
+            );
+            assert!(
+                r.family.tasks().contains(&r.task),
+                "{} does not serve {}",
+                r.family,
+                r.task
+            );
         }
         for (mt, o) in &rules().overrides {
-            assert!(t.model_types.contains_key(mt), "override for unknown model_type {mt}");
+            assert!(
+                t.model_types.contains_key(mt),
+                "override for unknown model_type {mt}"
+            );
             assert!(o.family.tasks().contains(&o.task));
         }
     }

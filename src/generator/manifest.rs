@@ -101,7 +101,10 @@ impl Manifest {
         let mut models = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         let at = |span: std::ops::Range<usize>, field: &str, id: &str, msg: String| {
-            let e = Error::new(msg).file(path).at_offset(&text, span.start).field(field);
+            let e = Error::new(msg)
+                .file(path)
+                .at_offset(&text, span.start)
+                .field(field);
             if id.is_empty() {
                 e
             } else {
@@ -112,7 +115,12 @@ impl Manifest {
             let id = m.id.get_ref().clone();
             let (line, _) = line_col(&text, m.id.span().start);
             if let Err(why) = naming::validate_model_id(&id) {
-                errors.push(at(m.id.span(), "id", "", format!("`{id}` is not a HuggingFace repo id: {why}")));
+                errors.push(at(
+                    m.id.span(),
+                    "id",
+                    "",
+                    format!("`{id}` is not a HuggingFace repo id: {why}"),
+                ));
                 continue;
             }
             if let Some(first) = seen.insert(id.to_ascii_lowercase(), line) {
@@ -141,7 +149,11 @@ impl Manifest {
                         t.span(),
                         "task",
                         &id,
-                        format!("unknown task `{}`; known tasks: {}", t.get_ref(), Task::names().join(", ")),
+                        format!(
+                            "unknown task `{}`; known tasks: {}",
+                            t.get_ref(),
+                            Task::names().join(", ")
+                        ),
                     ));
                     None
                 }
@@ -167,7 +179,12 @@ impl Manifest {
                 None => hardware.extend(HARDWARE.iter().map(|h| h.to_string())),
                 Some(list) => {
                     if list.get_ref().is_empty() {
-                        errors.push(at(list.span(), "hardware", &id, "must list at least one of: ".to_string() + &HARDWARE.join(", ")));
+                        errors.push(at(
+                            list.span(),
+                            "hardware",
+                            &id,
+                            "must list at least one of: ".to_string() + &HARDWARE.join(", "),
+                        ));
                     }
                     for h in list.into_inner() {
                         if !HARDWARE.contains(&h.get_ref().as_str()) {
@@ -175,7 +192,11 @@ impl Manifest {
                                 h.span(),
                                 "hardware",
                                 &id,
-                                format!("unknown hardware `{}`; known: {}", h.get_ref(), HARDWARE.join(", ")),
+                                format!(
+                                    "unknown hardware `{}`; known: {}",
+                                    h.get_ref(),
+                                    HARDWARE.join(", ")
+                                ),
                             ));
                         } else if !hardware.contains(h.get_ref()) {
                             hardware.push(h.into_inner());
@@ -185,13 +206,15 @@ impl Manifest {
                     hardware.sort_by_key(|h| HARDWARE.iter().position(|k| k == h));
                 }
             }
-            let model_type = m.model_type.and_then(|t| match naming::validate_model_type(t.get_ref()) {
-                Ok(()) => Some(t.into_inner()),
-                Err(why) => {
-                    errors.push(at(t.span(), "model_type", &id, why));
-                    None
-                }
-            });
+            let model_type =
+                m.model_type
+                    .and_then(|t| match naming::validate_model_type(t.get_ref()) {
+                        Ok(()) => Some(t.into_inner()),
+                        Err(why) => {
+                            errors.push(at(t.span(), "model_type", &id, why));
+                            None
+                        }
+                    });
             models.push(ModelEntry {
                 id,
                 revision,

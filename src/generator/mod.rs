@@ -2,6 +2,10 @@
 //! [`Config`] and a generate call). Data flows one way:
 //! manifest → config cache → detection → render (+ Python parse check) → files.
 
+// `Error` carries file, position, model, field and fix text; it is built only on the cold error
+// path, so its size in `Result` does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod autoconfig;
 pub mod detect;
 pub mod error;
@@ -103,7 +107,8 @@ impl Config {
     fn plan_one(&self, manifest: &Manifest, entry: &ModelEntry) -> Result<Planned, Error> {
         let config = AutoConfig::load(&self.autoconfigs, &entry.id, entry.revision.as_deref())?;
         if config.is_none() && entry.model_type.is_none() {
-            let path = autoconfig::config_path(&self.autoconfigs, &entry.id, entry.revision.as_deref());
+            let path =
+                autoconfig::config_path(&self.autoconfigs, &entry.id, entry.revision.as_deref());
             return Err(Error::new(format!("no cached config at {}", path.display()))
                 .file(&manifest.path)
                 .at(entry.line, 1)
@@ -168,8 +173,12 @@ pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
             },
         );
     }
-    let manifest_json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
-    Ok(Output { files, manifest_json })
+    let manifest_json =
+        serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
+    Ok(Output {
+        files,
+        manifest_json,
+    })
 }
 
 /// The union of one model_type's models: the first model's family decides the template.
@@ -187,7 +196,10 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
     }
     let mut hardware: Vec<String> = Vec::new();
     for h in manifest::HARDWARE {
-        if models.iter().any(|m| m.entry.hardware.iter().any(|x| x == h)) {
+        if models
+            .iter()
+            .any(|m| m.entry.hardware.iter().any(|x| x == h))
+        {
             hardware.push(h.to_string());
         }
     }
@@ -196,11 +208,34 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
         model_type: model_type.to_string(),
         family: first.family,
         default_task: first.task,
-        models: models.iter().map(|m| (m.entry.id.clone(), m.detection.task)).collect(),
+        models: models
+            .iter()
+            .map(|m| (m.entry.id.clone(), m.detection.task))
+            .collect(),
         head_tasks,
         hardware,
         trust_remote_code: models.iter().any(|m| m.detection.trust_remote_code),
     })
+}
+
+/// A manifest with one model per model_type of the pinned transformers that resolves to a family
+/// with a template (`id = "coverage/<model_type>"`, `model_type` set, so no config is needed).
+/// Used by the coverage tests and the generator benchmark.
+pub fn coverage_manifest() -> String {
+    let mut text = format!(
+        "# Every model_type of transformers {} that skillgen generates a skillset for.\n",
+        detect::table().transformers_version
+    );
+    for (model_type, outcome) in detect::coverage() {
+        if let Ok((family, _)) = outcome {
+            if render::template_path(family).is_some() {
+                text.push_str(&format!(
+                    "\n[[model]]\nid = \"coverage/{model_type}\"\nmodel_type = \"{model_type}\"\n"
+                ));
+            }
+        }
+    }
+    text
 }
 
 /// Writes the output under `dir` (`skillsets/*.py`, `manifest.json`), all-or-nothing: every file
@@ -254,14 +289,18 @@ pub fn build_script() {
     let config = Config::new(root.join("models.toml"), root.join("autoconfigs"));
     println!("cargo::rerun-if-changed={}", config.models.display());
     println!("cargo::rerun-if-changed={}", config.autoconfigs.display());
-    println!("cargo::rerun-if-changed={}", root.join("templates").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("templates").display()
+    );
     println!("cargo::rerun-if-changed={}", root.join("data").display());
     let result = config.generate().and_then(|output| {
         write_output(&output, &out_dir)?;
         let registry = registry::registry_source(&output, &out_dir);
         let path = out_dir.join("registry.rs");
         if std::fs::read_to_string(&path).ok().as_deref() != Some(registry.as_str()) {
-            std::fs::write(&path, registry).map_err(|e| Error::new(format!("cannot write: {e}")).file(&path))?;
+            std::fs::write(&path, registry)
+                .map_err(|e| Error::new(format!("cannot write: {e}")).file(&path))?;
         }
         Ok(())
     });

@@ -116,10 +116,18 @@ mod tests {
 
     #[test]
     fn model_ids() {
-        for ok in ["bert-base-uncased", "openai/whisper-tiny", "Qwen/Qwen2-0.5B", "a", "x_y.z"] {
+        for ok in [
+            "bert-base-uncased",
+            "openai/whisper-tiny",
+            "Qwen/Qwen2-0.5B",
+            "a",
+            "x_y.z",
+        ] {
             assert!(validate_model_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "/x", "a/b/c", "../etc", "a/..", "a b", "a\\b", "-a", "a.", "a--b", "é"] {
+        for bad in [
+            "", "/x", "a/b/c", "../etc", "a/..", "a b", "a\\b", "-a", "a.", "a--b", "é",
+        ] {
             assert!(validate_model_id(bad).is_err(), "{bad}");
         }
     }
@@ -138,7 +146,16 @@ mod tests {
         assert!(validate_model_type("data2vec-audio").is_ok());
         assert!(validate_model_type("kosmos-2.5").is_ok());
         assert_eq!(class_name("kosmos-2.5"), "hf_kosmos_2_5");
-        for bad in ["", "Bert", "a b", "a\"", "1bert", "a..b", "x;import os", "a\nb"] {
+        for bad in [
+            "",
+            "Bert",
+            "a b",
+            "a\"",
+            "1bert",
+            "a..b",
+            "x;import os",
+            "a\nb",
+        ] {
             assert!(validate_model_type(bad).is_err(), "{bad}");
         }
     }

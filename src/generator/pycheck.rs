@@ -59,6 +59,9 @@ mod tests {
     #[test]
     fn rejects_syntax_newer_than_python_3_9() {
         let errs = super::check("match x:\n    case 1:\n        pass\n").unwrap_err();
-        assert!(errs[0].message.contains("3.9") || errs[0].message.contains("match"), "{errs:?}");
+        assert!(
+            errs[0].message.contains("3.9") || errs[0].message.contains("match"),
+            "{errs:?}"
+        );
     }
 }

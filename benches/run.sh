@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# All benchmark figures (see docs/benchmarks.md):  bash benches/run.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cargo build --release --quiet
+cargo bench --quiet --bench generator
+bash benches/build_latency.sh
+out=target/bench/default
+cargo run --quiet --release -- generate --out "$out" >/dev/null 2>&1
+[ -d target/test-fixtures ] || tests/python-env.sh python tests/fixtures/build_fixtures.py target/test-fixtures >/dev/null 2>&1
+tests/python-env.sh python benches/handler_overhead.py "$out/skillsets" target/test-fixtures
