@@ -52,6 +52,12 @@ enum Command {
         #[command(flatten)]
         sources: Sources,
     },
+    /// What every model_type of the pinned transformers resolves to (docs/model-types.md).
+    Coverage {
+        /// Print a models.toml with one model per generatable model_type instead.
+        #[arg(long)]
+        manifest: bool,
+    },
     /// Copy this build's skillsets into the Python package.
     ///
     /// Files a person wrote or edited are never overwritten without --force. Exit status: 0 ok,
@@ -110,6 +116,14 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Explain { id, sources } => explain(&sources, &id),
+        Command::Coverage { manifest } => {
+            if manifest {
+                print!("{}", generator::coverage_manifest());
+            } else {
+                print!("{}", generator::coverage_markdown());
+            }
+            Ok(())
+        }
         Command::Vendor(args) => return vendor_command(&args),
         Command::Fetch {
             sources,

@@ -1,4 +1,6 @@
 {% extends "base.py" %}
+{%- import "blocks/loading.py" as loading %}
+{%- import "blocks/labels.py" as labels %}
 {%- block summary %}text encoder (embeddings, fill-mask, text/token classification){% endblock %}
 {%- block class_doc %}Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
 
@@ -19,13 +21,8 @@
 {%- block family %}
 
     # ---- text encoder: load ----
-
-    def _load_processor(self, model, task, config):
-        return self.transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
-
-    def _load_model(self, model, task, config):
-        auto = getattr(self.transformers, self.AUTO_CLASSES[task])
-        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+{{- loading::processor("AutoTokenizer") }}
+{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         if task == "fill_mask":
@@ -39,17 +36,7 @@
         if isinstance(x, dict):
             options = {k: v for k, v in x.items() if k != "text"}
             x = x.get("text")
-        if isinstance(x, str):
-            batch, single = [x], True
-        elif isinstance(x, (list, tuple)):
-            batch, single = list(x), False
-        else:
-            raise SkillInputError("expected a string, a list of strings, or a dict with 'text'; got " + type(x).__name__)
-        if not batch:
-            raise SkillInputError("the input list is empty")
-        for i, item in enumerate(batch):
-            if not isinstance(item, str):
-                raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not str")
+        batch, single = self._text_batch(x, "a string, a list of strings, or a dict with 'text'")
         return batch, single, options
 
     def _max_length(self, tokenizer, model):
@@ -79,13 +66,22 @@
     def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
         torch = self.torch
         mask = inputs["encoded"]["attention_mask"]
-        hidden = outputs.last_hidden_state if task == "text_embedding" else outputs.hidden_states[-1]
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        embeddings = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-        embeddings = embeddings.float()
-        if options.get("normalize"):
-            embeddings = torch.nn.functional.normalize(embeddings, p=2, dim=1)
-        result = {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
+        if task == "text_embedding":
+            hidden = outputs.last_hidden_state
+        else:
+            # An OpenVINO head model (optimum-intel OVModelFor...) returns only logits: its results
+            # carry the head's predictions without embeddings, and say so.
+            states = getattr(outputs, "hidden_states", None)
+            hidden = states[-1] if states else None
+        if hidden is None:
+            result = {"count": int(mask.shape[0]), "embeddings_note": "this backend's " + task + " model returns no hidden states, so no embeddings; use task text_embedding for them"}
+        else:
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            embeddings = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+            embeddings = embeddings.float()
+            if options.get("normalize"):
+                embeddings = torch.nn.functional.normalize(embeddings, p=2, dim=1)
+            result = {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
         if any(inputs["truncated"]):
             result["truncated"] = inputs["truncated"]
             result["note"] = "inputs longer than " + str(inputs["max_length"]) + " tokens were truncated"
@@ -117,24 +113,8 @@
                 })
             predictions.append(masks)
         return predictions
-
-    def _labels(self, model, count):
-        id2label = getattr(model.config, "id2label", None) or {}
-        return [str(id2label.get(i, "LABEL_" + str(i))) for i in range(count)]
-
-    def _classify(self, model, logits, top_k):
-        logits = logits.float()
-        if getattr(model.config, "problem_type", None) == "multi_label_classification":
-            probs = logits.sigmoid()
-        else:
-            probs = logits.softmax(dim=-1)
-        labels = self._labels(model, probs.shape[-1])
-        k = min(top_k, probs.shape[-1])
-        out = []
-        for row in probs:
-            scores, ids = row.topk(k)
-            out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
-        return out
+{{- labels::names() }}
+{{- labels::topk(false) }}
 
     def _tag_tokens(self, model, tokenizer, encoded, logits):
         probs = logits.float().softmax(dim=-1)

@@ -406,3 +406,45 @@ fn print_coverage() {
         println!("{k}: {} {v:?}", v.len());
     }
 }
+
+#[test]
+fn docs_model_types_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model-types.md");
+    let current = skillgen::generator::coverage_markdown();
+    if std::env::var_os("SKILLGEN_BLESS").is_some() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        doc == current,
+        "docs/model-types.md is stale: run `cargo run -- coverage > docs/model-types.md`"
+    );
+}
+
+#[test]
+fn every_cached_config_has_a_provenance_row_and_every_model_a_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let provenance = std::fs::read_to_string(root.join("autoconfigs/PROVENANCE.tsv")).unwrap();
+    let listed: Vec<&str> = provenance
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    let manifest = Manifest::load(&root.join("models.toml")).unwrap();
+    for m in &manifest.models {
+        let id = skillgen::generator::naming::cache_dir_name(&m.id, m.revision.as_deref());
+        if m.model_type.is_none() {
+            assert!(
+                root.join("autoconfigs")
+                    .join(&id)
+                    .join("config.json")
+                    .is_file(),
+                "{id}: no cached config"
+            );
+        }
+        assert!(
+            listed.contains(&id.as_str()) || m.model_type.is_some(),
+            "{id}: no row in autoconfigs/PROVENANCE.tsv"
+        );
+    }
+}

@@ -21,6 +21,8 @@ const GOLDEN: &[&str] = &[
     "hf_vit.py",
     "hf_detr.py",
     "hf_segformer.py",
+    "hf_clap.py",
+    "hf_videomae.py",
 ];
 
 #[test]

@@ -25,10 +25,15 @@ out=target/test-output
 step "generate the default models.toml into $out"
 cargo run --quiet -- generate --models models.toml --autoconfigs autoconfigs --out "$out"
 
+step "generate a skillset for every supported model_type into target/coverage"
+cargo run --quiet -- coverage --manifest > target/coverage.toml
+mkdir -p target/no-configs
+cargo run --quiet -- generate --models target/coverage.toml --autoconfigs target/no-configs --out target/coverage
+
 step "build tiny fixture models (offline)"
 rm -rf target/test-fixtures
 tests/python-env.sh python tests/fixtures/build_fixtures.py target/test-fixtures
 
 step "pytest tests/python"
-SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures" \
+SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures" SKILLGEN_COVERAGE="$PWD/target/coverage" \
   tests/python-env.sh python -m pytest -q -p no:cacheprovider tests/python

@@ -85,11 +85,47 @@ pub struct View {
     pub hardware_py: String,
     pub trust_remote_code_py: &'static str,
     pub hardware_paths: [&'static str; 6],
+    /// Task → optimum-intel `OVModelFor…` class name, for the tasks of this family that have one.
+    pub openvino_classes_py: String,
+    /// Task → optimum export task (`optimum-cli export openvino --task …`), same keys.
+    pub openvino_export_tasks_py: String,
+}
+
+/// The optimum-intel class and export task that serve a family's task on OpenVINO; `None` where
+/// optimum-intel has no class for it (that task's `init_openvino` falls back to CPU torch).
+pub fn openvino_class(family: Family, task: Task) -> Option<(&'static str, &'static str)> {
+    use Task::*;
+    Some(match (family, task) {
+        (_, TextEmbedding) | (_, ImageEmbedding) => {
+            ("OVModelForFeatureExtraction", "feature-extraction")
+        }
+        (_, FillMask) => ("OVModelForMaskedLM", "fill-mask"),
+        (_, TextClassification) => ("OVModelForSequenceClassification", "text-classification"),
+        (_, TokenClassification) => ("OVModelForTokenClassification", "token-classification"),
+        (_, TextGeneration) => ("OVModelForCausalLM", "text-generation-with-past"),
+        (_, Text2textGeneration) => ("OVModelForSeq2SeqLM", "text2text-generation-with-past"),
+        (_, ImageClassification) => ("OVModelForImageClassification", "image-classification"),
+        (Family::SpeechCtc, SpeechRecognition) => ("OVModelForCTC", "automatic-speech-recognition"),
+        (Family::SpeechSeq2seq, SpeechRecognition) => (
+            "OVModelForSpeechSeq2Seq",
+            "automatic-speech-recognition-with-past",
+        ),
+        (_, AudioClassification) => ("OVModelForAudioClassification", "audio-classification"),
+        (_, ImageToText) => ("OVModelForVision2Seq", "image-to-text-with-past"),
+        (_, ImageTextToText) => ("OVModelForVisualCausalLM", "image-text-to-text"),
+        _ => return None,
+    })
 }
 
 impl View {
     fn new(s: &Skillset) -> View {
         let tasks: Vec<&'static str> = s.family.tasks().iter().map(|t| t.name()).collect();
+        let openvino: Vec<(&str, (&str, &str))> = s
+            .family
+            .tasks()
+            .iter()
+            .filter_map(|t| openvino_class(s.family, *t).map(|c| (t.name(), c)))
+            .collect();
         View {
             version: env!("CARGO_PKG_VERSION").to_string(),
             class_name: naming::class_name(&s.model_type),
@@ -106,6 +142,8 @@ impl View {
             hardware_py: py_tuple(s.hardware.iter().map(String::as_str)),
             trust_remote_code_py: if s.trust_remote_code { "True" } else { "False" },
             hardware_paths: super::manifest::HARDWARE,
+            openvino_classes_py: py_dict(openvino.iter().map(|(t, (c, _))| (*t, *c))),
+            openvino_export_tasks_py: py_dict(openvino.iter().map(|(t, (_, e))| (*t, *e))),
         }
     }
 }
@@ -141,6 +179,20 @@ macro_rules! family_templates {
 
 family_templates! {
     TextEncoder => TextEncoderTemplate, "text_encoder.py";
+    TextDecoder => TextDecoderTemplate, "text_decoder.py";
+    TextEncoderDecoder => TextEncoderDecoderTemplate, "text_encoder_decoder.py";
+    VisionTextDualEncoder => VisionTextDualEncoderTemplate, "vision_text_dual_encoder.py";
+    ImageToText => ImageToTextTemplate, "image_to_text.py";
+    ImageTextToText => ImageTextToTextTemplate, "image_text_to_text.py";
+    AudioTextDualEncoder => AudioTextDualEncoderTemplate, "audio_text_dual_encoder.py";
+    Video => VideoTemplate, "video.py";
+    VisionEncoder => VisionEncoderTemplate, "vision_encoder.py";
+    ObjectDetection => ObjectDetectionTemplate, "object_detection.py";
+    ImageSegmentation => ImageSegmentationTemplate, "image_segmentation.py";
+    SpeechCtc => SpeechCtcTemplate, "speech_ctc.py";
+    SpeechSeq2seq => SpeechSeq2seqTemplate, "speech_seq2seq.py";
+    AudioClassification => AudioClassificationTemplate, "audio_classification.py";
+    TextToAudio => TextToAudioTemplate, "text_to_audio.py";
 }
 
 /// Renders one skillset file (header included) and checks that it parses as Python 3.9+.
@@ -161,14 +213,27 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
         }
     };
     // askama drops the template's final newline; a Python file ends with one.
-    let body = if body.ends_with('\n') { body } else { body + "\n" };
+    let body = if body.ends_with('\n') {
+        body
+    } else {
+        body + "\n"
+    };
     let text = header::wrap(&body, &view.version, &s.model_ids());
     if let Err(errors) = super::pycheck::check(&text) {
         let template = template_path(s.family).unwrap_or("?");
         let detail: Vec<String> = errors
             .iter()
             .take(5)
-            .map(|e| format!("{}:{}:{}: {}\n    | {}", s.file_name(), e.line, e.column, e.message, e.source_line))
+            .map(|e| {
+                format!(
+                    "{}:{}:{}: {}\n    | {}",
+                    s.file_name(),
+                    e.line,
+                    e.column,
+                    e.message,
+                    e.source_line
+                )
+            })
             .collect();
         return Err(Error::new(format!(
             "{template} (with templates/base.py) rendered invalid Python for model_type `{}`:\n  {}",

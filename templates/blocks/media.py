@@ -28,7 +28,12 @@
             if hasattr(x, "shape"):
                 import numpy as np
 
-                array = x.detach().float().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+                if hasattr(x, "detach"):
+                    tensor = x.detach().cpu()
+                    # float32 for half/bfloat16 tensors (numpy has no bfloat16); integers kept.
+                    array = (tensor.float() if tensor.is_floating_point() else tensor).numpy()
+                else:
+                    array = np.asarray(x)
                 if array.ndim == 3 and array.shape[0] in (1, 3) and array.shape[-1] not in (1, 3):
                     array = array.transpose(1, 2, 0)
                 if array.dtype == np.bool_:
@@ -36,7 +41,7 @@
                 elif array.dtype != np.uint8:
                     # Floats in [0, 1] are scaled to 0..255; anything else is taken as 0..255.
                     scale = 255.0 if array.size and float(array.max()) <= 1.0 else 1.0
-                    array = (array.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+                    array = (array.astype(np.float32) * scale).round().clip(0, 255).astype(np.uint8)
                 if array.ndim == 3 and array.shape[-1] == 1:
                     array = array[..., 0]
                 return Image.fromarray(array).convert("RGB")
@@ -60,6 +65,28 @@
                 raise SkillInputError("the input batch is empty")
             return [self._to_image(x[i], i) for i in range(x.shape[0])], False
         return [self._to_image(x)], True
+
+    def _sample_image(self, height=32, width=32, factor=7):
+        # A small synthetic RGB image (no file, no network).
+        np = self.np
+        if np is None:
+            import numpy as np
+        return (np.arange(height * width * 3, dtype=np.int64).reshape(height, width, 3) * factor % 256).astype(np.uint8)
+{%- endmacro %}
+
+{#- Image-processor output on the model's device, floating tensors (pixel values) in the dtype of
+    the model's first parameter; for the families that call the processor themselves. -#}
+{%- macro to_device() %}
+
+    def _to_device(self, encoded, model, device):
+        """Tensors to the device; floating ones (pixel values) to the model's dtype as well."""
+        dtype = next(model.parameters()).dtype
+        moved = {}
+        for key, value in encoded.items():
+            if hasattr(value, "is_floating_point"):
+                value = value.to(device=device, dtype=dtype) if value.is_floating_point() else value.to(device)
+            moved[key] = value
+        return moved
 {%- endmacro %}
 
 {%- macro audio() %}
@@ -152,6 +179,65 @@
             n = max(1, int(round(wave_.size * target / rate)))
             wave_ = np.interp(np.linspace(0, wave_.size - 1, n), np.arange(wave_.size), wave_).astype(np.float32)
         return wave_
+
+    def _split_audio_input(self, x, allowed=()):
+        """(raw items, single?, options) from one input, a list of inputs, or a dict
+        {"audio" (or "array"): one input or a list, "sampling_rate": n, option: value}; the items
+        are decoded by _decode_audio once the processor's sampling rate is known."""
+        options = {}
+        if isinstance(x, dict):
+            if "audio" not in x and "array" not in x:
+                raise SkillInputError("a dict input needs 'audio' (or 'array'); got keys " + repr(sorted(str(k) for k in x)))
+            options = {k: v for k, v in x.items() if k not in ("audio", "array")}
+            x = x["audio"] if "audio" in x else x["array"]
+        unknown = sorted(str(k) for k in options if k != "sampling_rate" and k not in allowed)
+        if unknown:
+            raise SkillInputError("unknown option(s) " + repr(unknown) + "; allowed: " + repr(("sampling_rate",) + tuple(allowed)))
+        if x is None:
+            raise SkillInputError("no audio given")
+        if isinstance(x, (list, tuple)) and not x:
+            raise SkillInputError("the input list is empty")
+        if isinstance(x, (list, tuple)) and not self._is_number(x[0]):
+            batch, single = list(x), False
+        else:
+            batch, single = [x], True
+        for i, item in enumerate(batch):
+            self._check_audio_item(item, i)
+        return batch, single, options
+
+    def _check_audio_item(self, x, index):
+        """Type check of one raw audio input (no decoding: mock mode validates with it too)."""
+        if isinstance(x, dict):
+            x = x.get("array", x.get("audio"))
+        if isinstance(x, (str, bytes, bytearray)) or hasattr(x, "shape"):
+            return
+        if isinstance(x, (list, tuple)) and x and all(self._is_number(v) for v in x):
+            return
+        raise SkillInputError(
+            "audio " + str(index) + " is " + type(x).__name__ + "; expected a waveform (numbers, array or tensor), WAV path or bytes"
+        )
+
+    def _decode_audio(self, batch, options, target):
+        """1-D float32 waveforms at `target` Hz, one per raw item."""
+        return [self._to_waveform(item, i, options.get("sampling_rate"), target) for i, item in enumerate(batch)]
+
+    def _feature_tensors(self, encoded, device, model):
+        """Feature-extractor output on the model's device, floating tensors in the model's dtype."""
+        dtype = getattr(model, "dtype", None)
+        out = {}
+        for key, value in encoded.items():
+            if hasattr(value, "to"):
+                value = value.to(device)
+                if dtype is not None and value.is_floating_point():
+                    value = value.to(dtype)
+            out[key] = value
+        return out
+
+    def _sample_waveform(self, seconds=1.0, rate=16000):
+        # A quiet 440 Hz tone as plain floats (no numpy, no file, no network).
+        import math
+
+        return [0.1 * math.sin(2.0 * math.pi * 440.0 * i / rate) for i in range(int(seconds * rate))]
 
     def _audio_batch(self, x, rate=None, target=None):
         """(list of 1-D float32 waveforms at `target` Hz (TARGET_SAMPLING_RATE by default), single?)."""

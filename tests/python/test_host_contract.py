@@ -131,3 +131,20 @@ def test_queue_has_the_methods_the_host_uses():
 def test_package_load_uses_the_host_queue(host_package):
     module = load_package(host_package, FILES[0])
     assert type(module._make_queue(1)).__module__ == "hostpkg.worker.anyio_queue"
+
+
+class _Opaque:
+    pass
+
+
+@pytest.mark.parametrize("file_name", FILES)
+def test_bad_inputs_come_back_as_error_dicts_and_never_raise(file_name):
+    # Input validation runs before the model in every family, so mock mode exercises it too.
+    cls = getattr(load_bare(file_name), "hf_" + model_type_of(file_name))
+    skill = cls({}, {"mock": True})
+    _, _, handler, _, _ = skill.init_cpu("m", "cpu", "cpu")
+    for bad in (None, [], _Opaque(), [_Opaque()], 3.5):
+        result = handler(bad)
+        assert isinstance(result, dict) and "error" in result, (bad, result)
+        assert result["implementation_type"] == "ERROR"
+        json.dumps(result)

@@ -1,0 +1,61 @@
+{% extends "base.py" %}
+{%- import "blocks/loading.py" as loading %}
+{%- import "blocks/labels.py" as labels %}
+{%- import "blocks/media.py" as media %}
+{%- block summary %}audio classification (audio -> top-k labels){% endblock %}
+{%- block class_doc %}Audio-classification skillset: audio or a list of audio -> top-k labels per input.
+
+    Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
+    otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
+    of them; or a dict {"audio": one or a list, "sampling_rate": n, "top_k": k}. Scores are the
+    softmax of the logits (sigmoid when config.problem_type is multi_label_classification), labels
+    come from config.id2label. Output keeps the batch dimension: {"logits": tensor [n, labels],
+    "predictions": [[{"label", "score"}, ...] per input], "count": n}.
+    {% endblock %}
+{%- block family_constants %}
+    HALF_PRECISION = True
+    AUTO_CLASSES = {"audio_classification": "AutoModelForAudioClassification"}
+    OPTIONS = ("top_k",)
+{%- endblock %}
+{%- block family %}
+
+    # ---- audio classification: load ----
+{{- loading::processor("AutoFeatureExtractor") }}
+{{- loading::auto_model() }}
+
+    def _sample_input(self, task):
+        return {"audio": self._sample_waveform(), "top_k": 3}
+
+    # ---- audio classification: preprocess -> forward -> postprocess ----
+
+    def _split_input(self, task, x):
+        batch, single, options = self._split_audio_input(x, self.OPTIONS)
+        self._check_top_k(options)
+        return batch, single, options
+
+    def _preprocess(self, task, extractor, batch, options, device, model):
+        rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        waves = self._decode_audio(batch, options, rate)
+        # padding=True lets ragged batches through extractors that pad to the longest input
+        # (wav2vec2-style); fixed-window extractors (AST) pad to their window regardless.
+        encoded = extractor(waves, sampling_rate=rate, padding=True, return_tensors="pt")
+        return {"features": self._feature_tensors(encoded, device, model)}
+
+    def _forward(self, task, model, inputs, options):
+        return model(**inputs["features"])
+
+    def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
+        logits = outputs.logits.float()
+        predictions = self._classify(model, logits, int(options.get("top_k", 5)))
+        return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
+
+    def _mock_result(self, task, batch, single, options):
+        # Deterministic labels for host tests without a model; labelled MOCK by the caller.
+        k = int(options.get("top_k", 5))
+        predictions = [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in batch]
+        return {"predictions": predictions, "count": len(predictions)}
+{{ labels::names() }}
+{{- labels::top_k_option() }}
+{{- labels::topk(false) }}
+{{- media::audio() }}
+{%- endblock %}

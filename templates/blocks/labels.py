@@ -1,0 +1,49 @@
+{#- Class labels shared by the classification heads (text, audio, image, video) and the
+    detectors/segmenters: names from the config's id2label, the top_k option, and top-k labels
+    per row. A family template imports this file and calls the macros it needs inside its `family`
+    block:  {% import "blocks/labels.py" as labels %} … {{ labels::names() }}{{ labels::topk(false) }}
+    (`top_k_option`: the top_k option's check) -#}
+
+{%- macro names() %}
+
+    # ---- labels (blocks/labels.py) ----
+
+    def _label(self, model, i):
+        """The class name of id i from config.id2label ("LABEL_<i>" when it has none)."""
+        id2label = getattr(model.config, "id2label", None) or {}
+        return str(id2label.get(i, "LABEL_" + str(i)))
+
+    def _labels(self, model, count):
+        return [self._label(model, i) for i in range(count)]
+{%- endmacro %}
+
+{%- macro top_k_option() %}
+
+    def _check_top_k(self, options):
+        top_k = options.get("top_k", 5)
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise SkillInputError("top_k must be an integer >= 1, not " + repr(top_k))
+{%- endmacro %}
+
+{#- `_classify`: per row the top_k labels with their scores (sigmoid for multi-label heads,
+    softmax otherwise); `label_ids` adds each label's id as "label_id". Needs names(). -#}
+{%- macro topk(label_ids) %}
+
+    def _classify(self, model, logits, top_k):
+        logits = logits.float()
+        if getattr(model.config, "problem_type", None) == "multi_label_classification":
+            probs = logits.sigmoid()
+        else:
+            probs = logits.softmax(dim=-1)
+        labels = self._labels(model, probs.shape[-1])
+        k = min(top_k, probs.shape[-1])
+        out = []
+        for row in probs:
+            scores, ids = row.topk(k)
+{%- if label_ids %}
+            out.append([{"label": labels[i], "label_id": i, "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
+{%- else %}
+            out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
+{%- endif %}
+        return out
+{%- endmacro %}

@@ -1,0 +1,133 @@
+{% extends "base.py" %}
+{%- import "blocks/loading.py" as loading %}
+{%- block summary %}text to speech (text -> waveform){% endblock %}
+{%- block class_doc %}Text-to-speech skillset: str or list[str] -> one waveform per input.
+
+    SpeechT5-style models (model.generate_speech): text -> mel spectrogram -> waveform through a
+    HiFi-GAN vocoder, loaded from metadata["vocoder"], else the checkpoint's "vocoder" subfolder,
+    else DEFAULT_VOCODER. Input: a str, a list of str, or a dict {"text": str | list,
+    "speaker_embeddings": [floats of config.speaker_embedding_dim] (default: zeros), "seed": int
+    (default 0; the decoder pre-net keeps dropout on, so each input is generated under
+    torch.manual_seed(seed) in a forked RNG), "threshold", "minlenratio", "maxlenratio"}.
+    Output keeps the batch dimension: {"audio": float tensor [n, longest] (zero-padded),
+    "lengths": [samples per input], "sampling_rate": int, "count": n}.
+    {% endblock %}
+{%- block family_constants %}
+    HALF_PRECISION = False
+    AUTO_CLASSES = {"text_to_audio": "AutoModelForTextToSpectrogram"}
+    DEFAULT_VOCODER = "microsoft/speecht5_hifigan"
+    OPTIONS = ("speaker_embeddings", "seed", "threshold", "minlenratio", "maxlenratio")
+    SAMPLE_TEXT = "Hello, this is a test."
+{%- endblock %}
+{%- block family %}
+
+    # ---- text to audio: load ----
+
+    def _load_processor(self, model, task, config):
+        # Called before _load_model: refuse a checkpoint without a text-to-speech head first.
+        heads = list(getattr(config, "architectures", None) or ())
+        if heads and not any(head in self.HEAD_TASKS or str(head).endswith("ForTextToSpeech") for head in heads):
+            raise ValueError(
+                repr(model) + " is a " + ", ".join(heads) + " checkpoint, not a text-to-speech head: loading it "
+                "for text_to_audio would add untrained layers"
+            )
+        return self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+
+    def _vocoder_source(self, model):
+        import os
+
+        if self.metadata.get("vocoder"):
+            return self.metadata["vocoder"], None
+        if isinstance(model, str) and os.path.isfile(os.path.join(model, "vocoder", "config.json")):
+            return model, "vocoder"
+        return self.DEFAULT_VOCODER, None
+
+    def _load_model(self, model, task, config):
+        auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        endpoint = auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+        if not hasattr(endpoint, "generate_speech"):
+            raise ValueError(type(endpoint).__name__ + " has no generate_speech(); this skillset drives SpeechT5-style text-to-speech only")
+        source, subfolder = self._vocoder_source(model)
+        kwargs = {"subfolder": subfolder} if subfolder else {}
+        try:
+            vocoder = self.transformers.SpeechT5HifiGan.from_pretrained(source, **kwargs)
+        except Exception as e:
+            raise ValueError("could not load the vocoder " + repr(source) + " (set metadata['vocoder']): " + type(e).__name__ + ": " + str(e))
+        vocoder.eval()
+        if not hasattr(self, "_vocoders"):
+            self._vocoders = {}
+        self._vocoders[id(endpoint)] = vocoder
+        return endpoint
+{{- loading::dict_input() }}
+
+    def _sample_input(self, task):
+        return {"text": self.SAMPLE_TEXT, "seed": 0}
+
+    # ---- text to audio: preprocess -> generate -> postprocess ----
+
+    def _split_input(self, task, x):
+        x, options = self._dict_input(x, "text")
+        unknown = sorted(str(k) for k in options if k not in self.OPTIONS)
+        if unknown:
+            raise SkillInputError("unknown option(s) " + repr(unknown) + "; allowed: " + repr(self.OPTIONS))
+        seed = options.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SkillInputError("seed must be an integer >= 0, not " + repr(seed))
+        for name in ("threshold", "minlenratio", "maxlenratio"):
+            value = options.get(name, 0.5)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise SkillInputError(name + " must be a number >= 0, not " + repr(value))
+        batch, single = self._text_batch(x, "a string, a list of strings, or a dict with 'text'")
+        for i, text in enumerate(batch):
+            if not text.strip():
+                raise SkillInputError("input " + str(i) + " is empty")
+        return batch, single, options
+
+    def _speaker_embeddings(self, model, options, device):
+        size = int(getattr(model.config, "speaker_embedding_dim", 512))
+        given = options.get("speaker_embeddings")
+        if given is None:
+            return self.torch.zeros((1, size), dtype=model.dtype, device=device)
+        if hasattr(given, "detach"):
+            given = given.detach().cpu().float().reshape(-1).tolist()
+        elif hasattr(given, "tolist"):
+            given = self.np.asarray(given, dtype=self.np.float32).reshape(-1).tolist()
+        if not isinstance(given, (list, tuple)) or len(given) != size or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in given
+        ):
+            raise SkillInputError("speaker_embeddings must be " + str(size) + " numbers (config.speaker_embedding_dim)")
+        return self.torch.tensor([list(given)], dtype=model.dtype, device=device)
+
+    def _preprocess(self, task, processor, batch, options, device, model):
+        tokenizer = getattr(processor, "tokenizer", processor)
+        ids = [tokenizer(text=text, return_tensors="pt")["input_ids"].to(device) for text in batch]
+        return {"input_ids": ids, "speaker": self._speaker_embeddings(model, options, device), "device": device}
+
+    def _forward(self, task, model, inputs, options):
+        torch = self.torch
+        vocoder = self._vocoders[id(model)].to(model.device)
+        device = inputs["device"]
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        kwargs = {name: float(options[name]) for name in ("threshold", "minlenratio", "maxlenratio") if name in options}
+        waves = []
+        for input_ids in inputs["input_ids"]:
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(int(options.get("seed", 0)))
+                waves.append(model.generate_speech(input_ids, inputs["speaker"], vocoder=vocoder, **kwargs))
+        return {"waves": waves, "sampling_rate": int(getattr(vocoder.config, "sampling_rate", 16000))}
+
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        waves = [wave.reshape(-1).float().cpu() for wave in outputs["waves"]]
+        lengths = [int(wave.shape[0]) for wave in waves]
+        audio = self.torch.zeros((len(waves), max(lengths)), dtype=self.torch.float32)
+        for row, wave in enumerate(waves):
+            audio[row, : lengths[row]] = wave
+        return {"audio": audio, "lengths": lengths, "sampling_rate": outputs["sampling_rate"], "count": len(waves)}
+
+    def _mock_result(self, task, batch, single, options):
+        # Deterministic silence-ish audio for host tests without a model; labelled MOCK by the caller.
+        lengths = [160 * len(text) for text in batch]
+        longest = max(lengths)
+        audio = [[0.0] * length + [0.0] * (longest - length) for length in lengths]
+        return {"audio": audio, "lengths": lengths, "sampling_rate": 16000, "count": len(batch)}
+{%- endblock %}

@@ -1,0 +1,260 @@
+"""The OpenVINO path for real (optimum-intel on this machine's CPU): each family's OpenVINO endpoint
+against the same skillset's CPU torch endpoint on a tiny fixture, the worker's 4/8/9-argument
+calls, the host's helper callables (test doubles), and openvino_skill_convert."""
+import os
+import time
+
+import pytest
+import torch
+import transformers
+
+from conftest import load_bare
+
+pytest.importorskip("optimum.intel")
+
+TEXTS = ["The quick brown fox jumps over the lazy dog.", "Paris is the capital of France."]
+MEASURED = {}
+
+
+def skill_for(model_type, metadata=None):
+    cls = getattr(load_bare("hf_" + model_type + ".py"), "hf_" + model_type)
+    return cls({"torch": torch, "transformers": transformers}, metadata or {})
+
+
+def max_diff(a, b):
+    return float((torch.as_tensor(a).float() - torch.as_tensor(b).float()).abs().max())
+
+
+def openvino_and_cpu(model_type, path, *helpers):
+    skill = skill_for(model_type)
+    start = time.time()
+    ov = skill.init_openvino(path, None, "CPU", "openvino:0", *helpers)
+    MEASURED[model_type + " init_openvino s"] = round(time.time() - start, 2)
+    cpu = skill_for(model_type).init_cpu(path, "cpu", "cpu")
+    return skill, ov, cpu
+
+
+def assert_openvino(result):
+    assert result["implementation_type"] == "REAL", result
+    assert result["backend"] == "openvino", result
+    assert "fallback" not in result, result
+
+
+@pytest.fixture(scope="module")
+def bert(fixtures):
+    return openvino_and_cpu("bert", os.path.join(fixtures, "bert"))
+
+
+def test_text_encoder_embeddings_match_torch(bert):
+    skill, (endpoint, tokenizer, handler, queue, batch_size), cpu = bert
+    assert type(endpoint).__name__ == "OVModelForFeatureExtraction"
+    assert handler.task == "text_embedding" and queue._maxsize >= 1 and batch_size >= 1
+    result = handler(TEXTS)
+    assert_openvino(result)
+    expected = cpu[2](TEXTS)
+    assert expected["backend"] == "torch"
+    MEASURED["bert embeddings max abs diff"] = max_diff(result["embeddings"], expected["embeddings"])
+    assert result["embeddings"].shape == expected["embeddings"].shape
+    assert torch.allclose(result["embeddings"], expected["embeddings"], atol=1e-4)
+    assert skill.__test__("bert", handler, "openvino:0", tokenizer)["ok"]
+
+
+def test_text_encoder_head_gives_predictions_without_embeddings(fixtures):
+    skill, (endpoint, _, handler, _, _), cpu = openvino_and_cpu("bert", os.path.join(fixtures, "bert-mlm"))
+    assert type(endpoint).__name__ == "OVModelForMaskedLM"
+    text = {"text": "the capital of [MASK] is paris.", "top_k": 3}
+    result = handler(text)
+    assert_openvino(result)
+    expected = cpu[2](text)
+    got = result["predictions"][0][0]["tokens"]
+    want = expected["predictions"][0][0]["tokens"]
+    assert [t["token_id"] for t in got] == [t["token_id"] for t in want]
+    assert [t["score"] for t in got] == pytest.approx([t["score"] for t in want], abs=1e-4)
+    assert "embeddings" not in result and "no hidden states" in result["embeddings_note"]
+
+
+def test_text_decoder_greedy_tokens_identical(fixtures):
+    _, (endpoint, _, handler, _, _), cpu = openvino_and_cpu("gpt2", os.path.join(fixtures, "gpt2"))
+    assert type(endpoint).__name__ == "OVModelForCausalLM"
+    prompt = {"prompt": ["The quick brown fox", "Hello"], "max_new_tokens": 10, "do_sample": False}
+    result = handler(prompt)
+    assert_openvino(result)
+    expected = cpu[2](prompt)
+    assert result["generated_token_ids"] == expected["generated_token_ids"]
+    assert result["generated_text"] == expected["generated_text"]
+
+
+def test_text_encoder_decoder_greedy_tokens_identical(fixtures):
+    _, (endpoint, _, handler, _, _), cpu = openvino_and_cpu("t5", os.path.join(fixtures, "t5"))
+    assert type(endpoint).__name__ == "OVModelForSeq2SeqLM"
+    text = {"text": ["translate English to German: The house is wonderful.", "summarize: a b c"], "max_new_tokens": 10, "do_sample": False}
+    result = handler(text)
+    assert_openvino(result)
+    expected = cpu[2](text)
+    assert result["generated_token_ids"] == expected["generated_token_ids"]
+
+
+def test_vision_encoder_logits_match_torch(fixtures):
+    skill, (endpoint, _, handler, _, _), cpu = openvino_and_cpu("vit", os.path.join(fixtures, "vit-cls"))
+    assert type(endpoint).__name__ == "OVModelForImageClassification"
+    images = [skill._sample_input("image_classification")] * 2
+    result = handler(images)
+    assert_openvino(result)
+    expected = cpu[2](images)
+    MEASURED["vit logits max abs diff"] = max_diff(result["logits"], expected["logits"])
+    assert torch.allclose(result["logits"], expected["logits"], atol=1e-4)
+    assert [p[0]["label"] for p in result["predictions"]] == [p[0]["label"] for p in expected["predictions"]]
+
+
+SKIP_KEYS = {"elapsed_time", "backend", "backend_note", "fallback", "device", "hardware_label", "embeddings_note"}
+
+
+def leaves(value, prefix=""):
+    if hasattr(value, "detach"):
+        value = value.detach().float().tolist()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if prefix or k not in SKIP_KEYS:
+                yield from leaves(v, prefix + "/" + str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from leaves(v, prefix + "/" + str(i))
+    else:
+        yield prefix, value
+
+
+@pytest.mark.parametrize("model_type,fixture,ov_class", [
+    ("roberta", "roberta-cls", "OVModelForSequenceClassification"),
+    ("distilbert", "distilbert-ner", "OVModelForTokenClassification"),
+    ("llama", "llama", "OVModelForCausalLM"),
+    ("resnet", "resnet-cls", "OVModelForImageClassification"),
+    ("wav2vec2", "wav2vec2-ctc", "OVModelForCTC"),
+    ("audio-spectrogram-transformer", "ast", "OVModelForAudioClassification"),
+])
+def test_more_families_match_torch_on_their_sample(fixtures, model_type, fixture, ov_class):
+    """The rest of the families whose task has an optimum-intel class and whose fixture exports:
+    every output leaf of the sample (floats within 1e-4, ids/labels/text equal) as on CPU torch,
+    except that an OV head model gives no embeddings (text encoder heads)."""
+    skill, (endpoint, _, handler, _, _), cpu = openvino_and_cpu(model_type, os.path.join(fixtures, fixture))
+    assert type(endpoint).__name__ == ov_class
+    sample = skill._sample_input(handler.task)
+    got, want = dict(leaves(handler(sample))), dict(leaves(cpu[2](sample)))
+    assert got["/implementation_type"] == "REAL"
+    worst = 0.0
+    for key, value in want.items():
+        if key.startswith("/embeddings") or key == "/dimensions":
+            continue
+        assert key in got, key
+        if isinstance(value, float):
+            worst = max(worst, abs(got[key] - value))
+        else:
+            assert got[key] == value, key
+    MEASURED[model_type + " max abs diff"] = worst
+    assert worst <= 1e-4
+
+
+# ---- the worker's calls and the host's helper callables ----
+
+class Recorder:
+    """A host helper double: records its calls, returns `value` or raises `error`."""
+
+    def __init__(self, value=None, error=None):
+        self.value, self.error, self.calls = value, error, []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def test_host_optimum_helper_model_is_used(bert, fixtures):
+    path = os.path.join(fixtures, "bert")
+    real = bert[1][0]
+    optimum_helper = Recorder(real)
+    others = [Recorder(), Recorder(), Recorder()]
+    skill = skill_for("bert")
+    endpoint, _, handler, _, _ = skill.init_openvino(path, "feature-extraction", "CPU", "openvino:0", optimum_helper, *others)
+    assert endpoint is real
+    assert optimum_helper.calls == [((path, "feature-extraction", "openvino:0"), {})]
+    assert all(not o.calls for o in others)  # the first helper gave a model: nothing else asked
+    assert skill.endpoints["openvino:0"]["source"] == "get_optimum_openvino_model"
+    result = handler(TEXTS)
+    assert_openvino(result)
+    assert torch.allclose(result["embeddings"], bert[2][2](TEXTS)["embeddings"], atol=1e-4)
+
+
+@pytest.mark.parametrize("behaviour", ["none", "raise"])
+@pytest.mark.parametrize("count", [4, 5])  # 8 and 9 positional arguments in all
+def test_helpers_returning_none_or_raising_lead_to_own_conversion(fixtures, behaviour, count):
+    path = os.path.join(fixtures, "bert")
+    helpers = [Recorder(None, RuntimeError("host helper broke") if behaviour == "raise" else None) for _ in range(count)]
+    skill = skill_for("bert")
+    endpoint, _, handler, _, _ = skill.init_openvino(path, "feature-extraction", "CPU", "openvino:0", *helpers)
+    assert type(endpoint).__name__ == "OVModelForFeatureExtraction"
+    optimum_helper = helpers[count - 4]
+    assert optimum_helper.calls[0][0] == (path, "feature-extraction", "openvino:0")
+    info = skill.endpoints["openvino:0"]
+    assert info["source"] == "OVModelForFeatureExtraction.from_pretrained", info
+    result = handler(TEXTS)
+    assert_openvino(result)
+    word = "raised RuntimeError" if behaviour == "raise" else "returned None"
+    assert "get_optimum_openvino_model " + word in result["backend_note"]
+    if count == 5:
+        assert not helpers[0].calls  # the genai pipeline helper is not what these families use
+
+
+def test_task_without_openvino_class_falls_back_labelled(fixtures):
+    # No optimum-intel class serves CLIP's image-text embedding: CPU torch, labelled.
+    skill = skill_for("clip")
+    _, _, handler, queue, batch_size = skill.init_openvino(os.path.join(fixtures, "clip"), None, "CPU", "openvino:0")
+    assert queue._maxsize >= 1 and batch_size >= 1
+    result = handler(skill._sample_input(handler.task))
+    assert result["implementation_type"] == "REAL" and result["backend"] == "torch", result
+    assert "no OpenVINO model class" in result["fallback"]
+
+
+def test_without_optimum_the_cpu_path_runs_labelled(fixtures, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "optimum.intel", None)  # import fails
+    path = os.path.join(fixtures, "bert")
+    _, _, handler, _, _ = skill_for("bert").init_openvino(path, None, "CPU", "openvino:0")
+    result = handler(TEXTS)
+    assert result["implementation_type"] == "REAL" and result["backend"] == "torch" and result["device"] == "cpu"
+    assert "optimum-intel not importable" in result["fallback"]
+
+
+def test_openvino_skill_convert_writes_a_loadable_model(fixtures, tmp_path):
+    path = os.path.join(fixtures, "bert")
+    dst = str(tmp_path / "bert-ov")
+    skill = skill_for("bert")
+    start = time.time()
+    converted = skill.openvino_skill_convert(path, dst, "feature-extraction", "fp32")
+    MEASURED["openvino_skill_convert bert fp32 s"] = round(time.time() - start, 2)
+    assert os.path.isfile(os.path.join(dst, "openvino_model.xml"))
+    assert os.path.isfile(os.path.join(dst, "tokenizer_config.json"))
+    assert type(converted).__name__ == "OVModelForFeatureExtraction"
+    # The saved directory is itself a model the OpenVINO path loads without exporting again.
+    endpoint, _, handler, _, _ = skill.init_openvino(dst, None, "CPU", "openvino:0")
+    result = handler(TEXTS)
+    assert_openvino(result)
+    assert skill.endpoints["openvino:0"]["source"] == "OVModelForFeatureExtraction.from_pretrained"
+    cpu = skill_for("bert").init_cpu(path, "cpu", "cpu")[2](TEXTS)
+    assert torch.allclose(result["embeddings"], cpu["embeddings"], atol=1e-4)
+
+
+def test_openvino_skill_convert_from_loaded_hf_model_fp16(fixtures, tmp_path):
+    path = os.path.join(fixtures, "vit-cls")
+    hfmodel = transformers.AutoModelForImageClassification.from_pretrained(path)
+    processor = transformers.AutoImageProcessor.from_pretrained(path)
+    dst = str(tmp_path / "vit-ov")
+    converted = skill_for("vit").openvino_skill_convert("ignored-name", dst, "image_classification", "fp16", hfmodel, processor)
+    assert type(converted).__name__ == "OVModelForImageClassification"
+    assert os.path.isfile(os.path.join(dst, "openvino_model.bin")) and os.path.isfile(os.path.join(dst, "preprocessor_config.json"))
+    with pytest.raises(ValueError):
+        skill_for("vit").openvino_skill_convert(path, dst, "image_classification", "int3")
+
+
+def test_report_measurements():
+    # Not an assertion: prints what the run measured (pytest -s shows it).
+    print("\nOpenVINO measurements:", MEASURED)
