@@ -51,8 +51,7 @@
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic labels for host tests without a model; labelled MOCK by the caller.
-        k = int(options.get("top_k", 5))
-        predictions = [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in batch]
+        predictions = self._mock_predictions(len(batch), options)
         return {"predictions": predictions, "count": len(predictions)}
 {{ labels::names() }}
 {{- labels::top_k_option() }}

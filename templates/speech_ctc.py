@@ -1,30 +1,35 @@
 {% extends "base.py" %}
 {%- import "blocks/loading.py" as loading %}
+{%- import "blocks/labels.py" as labels %}
 {%- import "blocks/media.py" as media %}
-{%- block summary %}CTC speech recognition (audio -> transcription){% endblock %}
+{%- block summary %}CTC speech recognition (audio -> transcription), or audio classification{% endblock %}
 {%- block class_doc %}CTC speech-recognition skillset: audio or a list of audio -> transcription per input.
 
     Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
     otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
     of them; or a dict {"audio": one or a list, "sampling_rate": n}. Output keeps the batch
     dimension: {"text": [transcription per input], "count": n}. Decoding is greedy: the argmax
-    of the CTC logits per frame, collapsed by the tokenizer's batch_decode. The checkpoint must
-    have a CTC head (architectures *ForCTC): a pretraining-only or audio-classification
-    checkpoint is refused at load instead of being given a random CTC head.
+    of the CTC logits per frame, collapsed by the tokenizer's batch_decode. For speech
+    recognition the checkpoint must have a CTC head: a pretraining-only checkpoint is refused at
+    load instead of being given a random CTC head. A checkpoint with an audio-classification head
+    (…ForSequenceClassification) gets task audio_classification: {"logits", "predictions": top-k
+    labels from id2label per input, "count"}, option "top_k".
     {% endblock %}
 {%- block family_constants %}
     HALF_PRECISION = True
-    AUTO_CLASSES = {"speech_recognition": "AutoModelForCTC"}
-    OPTIONS = ()
+    AUTO_CLASSES = {"speech_recognition": "AutoModelForCTC", "audio_classification": "AutoModelForAudioClassification"}
+    OPTIONS = {"speech_recognition": (), "audio_classification": ("top_k",)}
 {%- endblock %}
 {%- block family %}
 
     # ---- speech CTC: load ----
 
     def _load_processor(self, model, task, config):
+        if task == "audio_classification":
+            return self.transformers.AutoFeatureExtractor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
         # Called before _load_model: refuse a checkpoint without a CTC head before any loading.
         heads = list(getattr(config, "architectures", None) or ())
-        if heads and not any(str(head).endswith("ForCTC") for head in heads):
+        if heads and not any(self.HEAD_TASKS.get(head) == "speech_recognition" for head in heads):
             raise ValueError(
                 repr(model) + " is a " + ", ".join(heads) + " checkpoint, not a CTC head: loading it for "
                 "speech recognition would add an untrained CTC layer"
@@ -39,10 +44,12 @@
     # ---- speech CTC: preprocess -> forward -> postprocess ----
 
     def _split_input(self, task, x):
-        return self._split_audio_input(x, self.OPTIONS)
+        batch, single, options = self._split_audio_input(x, self.OPTIONS[task])
+        self._check_top_k(options)
+        return batch, single, options
 
     def _preprocess(self, task, processor, batch, options, device, model):
-        extractor = processor.feature_extractor
+        extractor = getattr(processor, "feature_extractor", processor)
         waves = self._decode_audio(batch, options, extractor.sampling_rate)
         encoded = extractor(waves, sampling_rate=extractor.sampling_rate, padding=True, return_tensors="pt")
         return {"features": self._feature_tensors(encoded, device, model)}
@@ -51,13 +58,23 @@
         return model(**inputs["features"])
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        if task == "audio_classification":
+            logits = outputs.logits.float()
+            predictions = self._classify(model, logits, int(options.get("top_k", 5)))
+            return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
         ids = outputs.logits.argmax(dim=-1).cpu()
         texts = processor.tokenizer.batch_decode(ids)
         return {"text": texts, "count": len(texts)}
 
     def _mock_result(self, task, batch, single, options):
-        # Deterministic text for host tests without a model; labelled MOCK by the caller.
+        # Deterministic output for host tests without a model; labelled MOCK by the caller.
+        if task == "audio_classification":
+            predictions = self._mock_predictions(len(batch), options)
+            return {"predictions": predictions, "count": len(predictions)}
         texts = ["mock transcription " + str(i) for i in range(len(batch))]
         return {"text": texts, "count": len(texts)}
-{{ media::audio() }}
+{{ labels::names() }}
+{{- labels::top_k_option() }}
+{{- labels::topk(false) }}
+{{- media::audio() }}
 {%- endblock %}

@@ -130,8 +130,7 @@
         # Deterministic output for host tests without a model; labelled MOCK by the caller.
         videos, texts = batch["videos"], batch["texts"]
         if task == "video_classification":
-            k = int(options.get("top_k", 5))
-            predictions = [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in videos]
+            predictions = self._mock_predictions(len(videos), options)
             return {"predictions": predictions, "count": len(predictions)}
         seeds = None if videos is None else [len(v) for v in videos]
         return self._mock_embeddings("video_embeds", seeds, texts, options, similarity=False)

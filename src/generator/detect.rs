@@ -105,7 +105,9 @@ impl Family {
             Family::VisionEncoder => &[ImageClassification, ImageEmbedding],
             Family::ObjectDetection => &[ObjectDetection],
             Family::ImageSegmentation => &[ImageSegmentation, DepthEstimation],
-            Family::SpeechCtc | Family::SpeechSeq2seq => &[SpeechRecognition],
+            // wav2vec2-style encoders carry CTC or classification heads; one file serves both.
+            Family::SpeechCtc => &[SpeechRecognition, AudioClassification],
+            Family::SpeechSeq2seq => &[SpeechRecognition],
             Family::AudioClassification => &[AudioClassification],
             Family::TextToAudio => &[TextToAudio],
             Family::VisionTextDualEncoder => &[ImageTextEmbedding],
@@ -464,6 +466,20 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
         }
     }
 
+    // One file serves every checkpoint of a model_type, so the model_type decides the family
+    // whenever that family serves the head's task (a Wav2Vec2ForSequenceClassification checkpoint
+    // goes through the speech_ctc file that every wav2vec2 model gets).
+    if entry.family.is_none() && rules().overrides.get(&model_type).is_none() {
+        if let (Some(f), Some(t), Some(rule)) = (family, task, rule_for_model_type(&model_type)) {
+            if rule.family != f && rule.family.tasks().contains(&t) {
+                steps.push(format!(
+                    "family `{}`: model_type `{model_type}`'s family, which also serves task `{t}`",
+                    rule.family
+                ));
+                family = Some(rule.family);
+            }
+        }
+    }
     let (family, task) = match (family, task) {
         (Some(f), Some(t)) => (f, t),
         (Some(f), None) => (f, f.tasks()[0]),

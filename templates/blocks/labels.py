@@ -46,4 +46,9 @@
             out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
 {%- endif %}
         return out
+
+    def _mock_predictions(self, count, options):
+        # Deterministic top-k labels for host tests without a model; labelled MOCK by the caller.
+        k = int(options.get("top_k", 5))
+        return [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in range(count)]
 {%- endmacro %}

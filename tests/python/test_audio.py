@@ -112,13 +112,10 @@ def test_ctc_wav_path_bytes_and_dict_inputs(fixtures, tmp_path):
     assert low["implementation_type"] == "REAL" and len(low["text"]) == 1
 
 
-def test_ctc_refuses_a_classification_checkpoint(fixtures):
-    # hf_wav2vec2.py serves speech_recognition only: a Wav2Vec2ForSequenceClassification checkpoint is
-    # refused at load (an error handler), not given an untrained CTC head.
+def test_wav2vec2_skillset_serves_a_classification_checkpoint_as_audio_classification(fixtures):
+    # One file serves every wav2vec2 checkpoint: the head in config.architectures picks the task.
     _, _, handler, queue, batch_size = skill_for("wav2vec2").init_cpu(os.path.join(fixtures, "wav2vec2-cls"), "cpu", "cpu")
-    result = handler(waves()[0])
-    assert_error(result)
-    assert "not a CTC head" in result["error"]
+    assert handler.task == "audio_classification"
     assert queue._maxsize >= 1 and batch_size >= 1
 
 
@@ -211,15 +208,17 @@ def classify_direct(path, auto, batch):
         return model(**encoded).logits, model.config.id2label
 
 
-@pytest.mark.parametrize("name,auto", [
-    ("ast", "ASTForAudioClassification"),
+@pytest.mark.parametrize("name,auto,model_type", [
+    ("ast", "ASTForAudioClassification", "audio-spectrogram-transformer"),
     # The audio_classification template is generic over the feature extractor and head: a
-    # Wav2Vec2ForSequenceClassification checkpoint loads through it too.
-    ("wav2vec2-cls", "Wav2Vec2ForSequenceClassification"),
+    # Wav2Vec2ForSequenceClassification checkpoint loads through it too...
+    ("wav2vec2-cls", "Wav2Vec2ForSequenceClassification", "audio-spectrogram-transformer"),
+    # ...and through hf_wav2vec2.py, the file the host picks for a wav2vec2 model_type.
+    ("wav2vec2-cls", "Wav2Vec2ForSequenceClassification", "wav2vec2"),
 ])
-def test_audio_classification_matches_transformers(fixtures, tmp_path, name, auto):
+def test_audio_classification_matches_transformers(fixtures, tmp_path, name, auto, model_type):
     path = os.path.join(fixtures, name)
-    _, _, handler, _, _ = skill_for("audio-spectrogram-transformer").init_cpu(path, "cpu", "cpu")
+    _, _, handler, _, _ = skill_for(model_type).init_cpu(path, "cpu", "cpu")
     assert handler.task == "audio_classification"
     batch = waves()
     result = handler({"audio": batch, "top_k": 2})

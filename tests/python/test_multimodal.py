@@ -43,7 +43,8 @@ def features(output):
 @pytest.mark.parametrize("fixture,padding,sigmoid", [("clip", True, False), ("siglip", "max_length", True)])
 def test_dual_encoder_matches_transformers(fixtures, fixture, padding, sigmoid):
     path = os.path.join(fixtures, fixture)
-    _, processor, handler, _, _ = skill_for("clip").init_cpu(path, "cpu", "cpu")
+    # Each through its own file (hf_clip.py / hf_siglip.py), as the host picks them.
+    _, processor, handler, _, _ = skill_for(fixture).init_cpu(path, "cpu", "cpu")
     assert handler.task == "image_text_embedding"
     imgs = images(2)
     result = handler({"image": imgs, "text": TEXTS})
