@@ -469,7 +469,7 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
     // One file serves every checkpoint of a model_type, so the model_type decides the family
     // whenever that family serves the head's task (a Wav2Vec2ForSequenceClassification checkpoint
     // goes through the speech_ctc file that every wav2vec2 model gets).
-    if entry.family.is_none() && rules().overrides.get(&model_type).is_none() {
+    if entry.family.is_none() && !rules().overrides.contains_key(&model_type) {
         if let (Some(f), Some(t), Some(rule)) = (family, task, rule_for_model_type(&model_type)) {
             if rule.family != f && rule.family.tasks().contains(&t) {
                 steps.push(format!(
