@@ -23,8 +23,9 @@
     ZERO_SHOT_THRESHOLD = 0.1
     OPTIONS = ("threshold", "top_k", "labels")
     SAMPLE_LABELS = ["a photo of a cat", "a photo of a dog"]
-    # Only for the mock-mode sample input; real loads decide from the config (text_config).
-    ZERO_SHOT_MODEL_TYPES = ("owlvit", "owlv2", "grounding-dino", "mm-grounding-dino", "omdet-turbo")
+    # transformers' zero-shot detection table lists this model_type (for the mock-mode sample
+    # input; real loads decide from the loaded config's text_config).
+    ZERO_SHOT = {{ v.zero_shot_detection_py }}
 {%- endblock %}
 {%- block family %}
 
@@ -48,7 +49,7 @@
     def _sample_input(self, task):
         # A small synthetic RGB image; labels only for zero-shot models.
         image = self._sample_image(64, 64)
-        if self.MODEL_TYPE in self.ZERO_SHOT_MODEL_TYPES:
+        if self.ZERO_SHOT:
             return {"image": image, "labels": list(self.SAMPLE_LABELS)}
         return image
 

@@ -26,7 +26,7 @@
     def _load_processor(self, model, task, config):
         # Called before _load_model: refuse a checkpoint without a text-to-speech head first.
         heads = list(getattr(config, "architectures", None) or ())
-        if heads and not any(head in self.HEAD_TASKS or str(head).endswith("ForTextToSpeech") for head in heads):
+        if heads and not any(head in self.HEAD_TASKS for head in heads):
             raise ValueError(
                 repr(model) + " is a " + ", ".join(heads) + " checkpoint, not a text-to-speech head: loading it "
                 "for text_to_audio would add untrained layers"

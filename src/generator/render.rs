@@ -84,6 +84,8 @@ pub struct View {
     pub head_tasks_py: String,
     pub hardware_py: String,
     pub trust_remote_code_py: &'static str,
+    /// transformers lists the model_type as a zero-shot detector (text queries); from the table.
+    pub zero_shot_detection_py: &'static str,
     pub hardware_paths: [&'static str; 6],
     /// Task → optimum-intel `OVModelFor…` class name, for the tasks of this family that have one.
     pub openvino_classes_py: String,
@@ -141,6 +143,17 @@ impl View {
             head_tasks_py: py_dict(s.head_tasks.iter().map(|(c, t)| (c.as_str(), t.name()))),
             hardware_py: py_tuple(s.hardware.iter().map(String::as_str)),
             trust_remote_code_py: if s.trust_remote_code { "True" } else { "False" },
+            zero_shot_detection_py: if super::detect::table()
+                .model_types
+                .get(&s.model_type)
+                .is_some_and(|i| {
+                    i.heads
+                        .contains_key("MODEL_FOR_ZERO_SHOT_OBJECT_DETECTION_MAPPING_NAMES")
+                }) {
+                "True"
+            } else {
+                "False"
+            },
             hardware_paths: super::manifest::HARDWARE,
             openvino_classes_py: py_dict(openvino.iter().map(|(t, (c, _))| (*t, *c))),
             openvino_export_tasks_py: py_dict(openvino.iter().map(|(t, (_, e))| (*t, *e))),
