@@ -250,12 +250,59 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// Config-shaped JSON half the time (a real model_type and/or head class plus arbitrary extra
+/// fields), arbitrary JSON otherwise, so detection and rendering are reached often.
+fn config_json() -> impl Strategy<Value = serde_json::Value> {
+    let shaped = (
+        prop::option::of(prop::sample::select(vec![
+            "bert",
+            "gpt2",
+            "t5",
+            "vit",
+            "clip",
+            "whisper",
+            "xlm-roberta",
+            "llava",
+            "wav2vec2",
+            "detr",
+            "clap",
+        ])),
+        prop::option::of(prop::collection::vec(
+            prop::sample::select(vec![
+                "BertForMaskedLM",
+                "GPT2LMHeadModel",
+                "CLIPModel",
+                "XModel",
+                "Wav2Vec2ForCTC",
+            ]),
+            0..3,
+        )),
+        prop::collection::btree_map("[a-z_]{1,12}", json_value(), 0..4),
+    )
+        .prop_map(|(model_type, architectures, extra)| {
+            let mut map: serde_json::Map<String, serde_json::Value> = extra.into_iter().collect();
+            if let Some(mt) = model_type {
+                map.insert("model_type".into(), mt.into());
+            }
+            if let Some(a) = architectures {
+                map.insert("architectures".into(), a.into());
+            }
+            serde_json::Value::Object(map)
+        });
+    prop_oneof![shaped, json_value()]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    // 256 cases per run in the test suite; PROPTEST_CASES=N for a longer fuzzing run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Any JSON through parsing, detection and rendering: a clean error or a file that parses.
     #[test]
-    fn arbitrary_config_json_gives_an_error_or_valid_python(value in json_value()) {
+    fn arbitrary_config_json_gives_an_error_or_valid_python(value in config_json()) {
         let text = serde_json::to_string(&value).unwrap();
         if let Ok(py) = generate(&text) {
             prop_assert!(pycheck::check(&py).is_ok());
@@ -275,4 +322,38 @@ proptest! {
             prop_assert!(e.to_string().contains("models.toml"));
         }
     }
+}
+
+/// A longer fuzzing run that also counts how often detection and rendering were reached:
+/// `PROPTEST_CASES=20000 cargo test --release --test robustness fuzz_report -- --ignored --nocapture`
+#[test]
+#[ignore = "a bounded fuzzing run with a report; see docs/robustness.md"]
+fn fuzz_report() {
+    use proptest::test_runner::{Config, TestRunner};
+    let cases: u32 = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let rendered = std::cell::Cell::new(0u32);
+    let start = std::time::Instant::now();
+    runner
+        .run(&config_json(), |value| {
+            if let Ok(py) = generate(&serde_json::to_string(&value).unwrap()) {
+                prop_assert!(pycheck::check(&py).is_ok());
+                rendered.set(rendered.get() + 1);
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!(
+        "fuzz: {cases} arbitrary configs in {:.1} s: {} rendered to Python that parses, {} clean errors, 0 panics",
+        start.elapsed().as_secs_f64(),
+        rendered.get(),
+        cases - rendered.get()
+    );
 }
