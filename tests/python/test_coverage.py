@@ -4,11 +4,10 @@ installed Python 3.9-3.13, loads, constructs without torch and answers its sampl
 import importlib.util
 import json
 import os
-import subprocess
 
 import pytest
 
-from test_host_contract import pythons
+from test_host_contract import assert_parses_on, assert_ruff_passes
 
 COVERAGE = os.environ.get("SKILLGEN_COVERAGE")
 pytestmark = pytest.mark.skipif(not COVERAGE, reason="SKILLGEN_COVERAGE not set (tests/run.sh sets it)")
@@ -26,18 +25,12 @@ def test_coverage_is_broad():
 
 
 def test_ruff_passes_on_every_coverage_file():
-    result = subprocess.run(["ruff", "check", "--no-cache", "--isolated", "--select", "F,E9", *files()], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-5000:]
+    assert_ruff_passes(files())
 
 
 @pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
 def test_coverage_files_parse_on_every_supported_python(version):
-    python = pythons().get(version)
-    if python is None:
-        pytest.skip("Python " + version + " is not installed here")
-    code = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
-    result = subprocess.run([python, "-c", code, *files()], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-5000:]
+    assert_parses_on(version, files())
 
 
 def test_every_coverage_file_loads_and_answers_in_mock_mode():

@@ -24,12 +24,24 @@ def test_there_are_skillsets():
     assert len(FILES) >= 1
 
 
+def assert_ruff_passes(paths):
+    """ruff's pyflakes rules and syntax errors (F, E9), with no project configuration."""
+    result = subprocess.run(["ruff", "check", "--no-cache", "--isolated", "--select", "F,E9", *paths], capture_output=True, text=True)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+
+
+def assert_parses_on(version, paths):
+    """Every file parses with the given installed Python (skips when it is not installed)."""
+    python = pythons().get(version)
+    if python is None:
+        pytest.skip("Python " + version + " is not installed here")
+    code = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
+    result = subprocess.run([python, "-c", code, *paths], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-5000:]
+
+
 def test_ruff_check_passes_on_every_generated_file():
-    result = subprocess.run(
-        ["ruff", "check", "--no-cache", "--isolated", "--select", "F,E9", *[os.path.join(SKILLSETS, f) for f in FILES]],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_passes([os.path.join(SKILLSETS, f) for f in FILES])
 
 
 def pythons():
@@ -43,12 +55,7 @@ def pythons():
 
 @pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
 def test_parses_on_every_supported_python(version):
-    python = pythons().get(version)
-    if python is None:
-        pytest.skip("Python " + version + " is not installed here")
-    code = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
-    result = subprocess.run([python, "-c", code, *[os.path.join(SKILLSETS, f) for f in FILES]], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert_parses_on(version, [os.path.join(SKILLSETS, f) for f in FILES])
 
 
 @pytest.mark.parametrize("file_name", FILES)
