@@ -139,17 +139,31 @@ pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
     for p in planned {
         groups.entry(&p.detection.model_type).or_default().push(p);
     }
+    // Rendering and the Python parse check are independent per file and the check is most of
+    // the cost, so the groups are split across the machine's cores (results keep their order).
+    let groups: Vec<(&str, Vec<&Planned>)> = groups.into_iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = groups.len().div_ceil(threads).max(1);
+    let results: Vec<Result<GeneratedFile, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(mt, models)| render_group(mt, models))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("rendering does not panic"))
+            .collect()
+    });
     let mut errors = Vec::new();
     let mut files = Vec::new();
-    for (model_type, models) in &groups {
-        match skillset_for(model_type, models).and_then(|s| {
-            render::render(&s).map(|contents| GeneratedFile {
-                file_name: s.file_name(),
-                model_type: model_type.to_string(),
-                model_ids: s.model_ids(),
-                contents,
-            })
-        }) {
+    for r in results {
+        match r {
             Ok(f) => files.push(f),
             Err(e) => errors.push(e),
         }
@@ -178,6 +192,16 @@ pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
     Ok(Output {
         files,
         manifest_json,
+    })
+}
+
+fn render_group(model_type: &str, models: &[&Planned]) -> Result<GeneratedFile, Error> {
+    let s = skillset_for(model_type, models)?;
+    render::render(&s).map(|contents| GeneratedFile {
+        file_name: s.file_name(),
+        model_type: model_type.to_string(),
+        model_ids: s.model_ids(),
+        contents,
     })
 }
 

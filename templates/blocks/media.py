@@ -17,7 +17,8 @@
 
         try:
             if hasattr(x, "convert"):
-                return x.convert("RGB")
+                # An RGB image is used as is: convert() would copy every pixel on each call.
+                return x if getattr(x, "mode", None) == "RGB" else x.convert("RGB")
             if isinstance(x, (bytes, bytearray)):
                 return Image.open(io.BytesIO(bytes(x))).convert("RGB")
             if isinstance(x, str):
