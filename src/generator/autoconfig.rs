@@ -135,22 +135,4 @@ impl AutoConfig {
             Some(_) => Err(self.field_error("architectures", "must be a list of strings")),
         }
     }
-
-    /// A nested sub-config (`text_config`, `vision_config`, `encoder`, …) when it is an object.
-    pub fn sub_config(&self, key: &str) -> Option<&Map<String, Value>> {
-        self.json.get(key).and_then(Value::as_object)
-    }
-
-    /// `id2label` values in id order, when present (string labels only).
-    pub fn labels(&self) -> Vec<String> {
-        let Some(Value::Object(map)) = self.json.get("id2label") else {
-            return Vec::new();
-        };
-        let mut labels: Vec<(i64, String)> = map
-            .iter()
-            .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_string())))
-            .collect();
-        labels.sort();
-        labels.into_iter().map(|(_, l)| l).collect()
-    }
 }

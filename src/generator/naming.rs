@@ -1,8 +1,6 @@
 //! Names: HuggingFace repo ids, revisions, and the Python file/class names derived from a
 //! `model_type`. Everything that reaches a path, a URL or a Python identifier is checked here.
 
-use heck::ToSnakeCase;
-
 /// `name` or `org/name` with the Hub's character set; no `..`, `--`, leading/trailing `.`/`-`.
 pub fn validate_model_id(id: &str) -> Result<(), String> {
     if id.is_empty() {
@@ -97,11 +95,6 @@ pub fn host_alias(model_type: &str) -> Option<String> {
     (alias != class_name(model_type)).then_some(alias)
 }
 
-/// A module-safe snake name (used for the Python module name under a package).
-pub fn module_name(model_type: &str) -> String {
-    format!("hf_{}", model_type.to_snake_case())
-}
-
 /// The cache folder of a model: `<id>` or `<id>@<revision>`.
 pub fn cache_dir_name(id: &str, revision: Option<&str>) -> String {
     match revision {
@@ -138,7 +131,6 @@ mod tests {
         assert_eq!(class_name("xlm-roberta"), "hf_xlm_roberta");
         assert_eq!(host_alias("xlm-roberta").as_deref(), Some("hf_xlm-roberta"));
         assert_eq!(host_alias("bert"), None);
-        assert_eq!(module_name("kosmos-2.5"), "hf_kosmos_2_5");
     }
 
     #[test]
