@@ -45,14 +45,11 @@
         return model(**inputs["features"])
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
-        logits = outputs.logits.float()
-        predictions = self._classify(model, logits, int(options.get("top_k", 5)))
-        return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
+        return self._classification_result(model, outputs.logits, options)
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic labels for host tests without a model; labelled MOCK by the caller.
-        predictions = self._mock_predictions(len(batch), options)
-        return {"predictions": predictions, "count": len(predictions)}
+        return self._mock_classification(len(batch), options)
 {{ labels::names() }}
 {{- labels::top_k_option() }}
 {{- labels::topk(false) }}

@@ -59,9 +59,7 @@
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         if task == "audio_classification":
-            logits = outputs.logits.float()
-            predictions = self._classify(model, logits, int(options.get("top_k", 5)))
-            return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
+            return self._classification_result(model, outputs.logits, options)
         ids = outputs.logits.argmax(dim=-1).cpu()
         texts = processor.tokenizer.batch_decode(ids)
         return {"text": texts, "count": len(texts)}
@@ -69,8 +67,7 @@
     def _mock_result(self, task, batch, single, options):
         # Deterministic output for host tests without a model; labelled MOCK by the caller.
         if task == "audio_classification":
-            predictions = self._mock_predictions(len(batch), options)
-            return {"predictions": predictions, "count": len(predictions)}
+            return self._mock_classification(len(batch), options)
         texts = ["mock transcription " + str(i) for i in range(len(batch))]
         return {"text": texts, "count": len(texts)}
 {{ labels::names() }}

@@ -117,9 +117,7 @@
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         if task == "video_classification":
-            logits = outputs.logits.float()
-            predictions = self._classify(model, logits, int(options.get("top_k", 5)))
-            return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
+            return self._classification_result(model, outputs.logits, options)
         result, _ = self._embedding_result(outputs, ("video_embeds", "text_embeds"), options)
         if "logits_per_video" in outputs:
             logits = outputs["logits_per_video"].float()
@@ -130,8 +128,7 @@
         # Deterministic output for host tests without a model; labelled MOCK by the caller.
         videos, texts = batch["videos"], batch["texts"]
         if task == "video_classification":
-            predictions = self._mock_predictions(len(videos), options)
-            return {"predictions": predictions, "count": len(predictions)}
+            return self._mock_classification(len(videos), options)
         seeds = None if videos is None else [len(v) for v in videos]
         return self._mock_embeddings("video_embeds", seeds, texts, options, similarity=False)
 {{ dual_encoder::methods() }}

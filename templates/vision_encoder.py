@@ -59,12 +59,7 @@
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         if task == "image_classification":
-            logits = outputs.logits.float()
-            return {
-                "logits": logits.cpu(),
-                "predictions": self._classify(model, logits, options.get("top_k", 5)),
-                "count": int(logits.shape[0]),
-            }
+            return self._classification_result(model, outputs.logits, options)
         embeddings = self._pool(outputs, options.get("pooling", "auto")).float()
         if options.get("normalize"):
             embeddings = self.torch.nn.functional.normalize(embeddings, p=2, dim=1)

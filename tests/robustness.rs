@@ -201,6 +201,29 @@ fn malformed_manifests_give_clear_errors() {
         .contains("byte limit"));
 }
 
+/// Real model types (a few with odd families) and head classes (one unknown), for the strategies.
+const MODEL_TYPES: &[&str] = &[
+    "bert",
+    "gpt2",
+    "t5",
+    "vit",
+    "clip",
+    "whisper",
+    "xlm-roberta",
+    "llava",
+    "sam",
+    "wav2vec2",
+    "detr",
+    "clap",
+];
+const HEAD_CLASSES: &[&str] = &[
+    "BertForMaskedLM",
+    "GPT2LMHeadModel",
+    "CLIPModel",
+    "XModel",
+    "Wav2Vec2ForCTC",
+];
+
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
@@ -208,25 +231,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         ".{0,12}".prop_map(serde_json::Value::from),
         // Real model types and head classes, so detection and rendering are reached often.
-        prop::sample::select(vec![
-            "bert",
-            "gpt2",
-            "t5",
-            "vit",
-            "clip",
-            "whisper",
-            "xlm-roberta",
-            "llava",
-            "sam"
-        ])
-        .prop_map(serde_json::Value::from),
-        prop::sample::select(vec![
-            "BertForMaskedLM",
-            "GPT2LMHeadModel",
-            "CLIPModel",
-            "XModel"
-        ])
-        .prop_map(serde_json::Value::from),
+        prop::sample::select(MODEL_TYPES).prop_map(serde_json::Value::from),
+        prop::sample::select(HEAD_CLASSES).prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -254,27 +260,9 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 /// fields), arbitrary JSON otherwise, so detection and rendering are reached often.
 fn config_json() -> impl Strategy<Value = serde_json::Value> {
     let shaped = (
-        prop::option::of(prop::sample::select(vec![
-            "bert",
-            "gpt2",
-            "t5",
-            "vit",
-            "clip",
-            "whisper",
-            "xlm-roberta",
-            "llava",
-            "wav2vec2",
-            "detr",
-            "clap",
-        ])),
+        prop::option::of(prop::sample::select(MODEL_TYPES)),
         prop::option::of(prop::collection::vec(
-            prop::sample::select(vec![
-                "BertForMaskedLM",
-                "GPT2LMHeadModel",
-                "CLIPModel",
-                "XModel",
-                "Wav2Vec2ForCTC",
-            ]),
+            prop::sample::select(HEAD_CLASSES),
             0..3,
         )),
         prop::collection::btree_map("[a-z_]{1,12}", json_value(), 0..4),

@@ -47,8 +47,15 @@
 {%- endif %}
         return out
 
-    def _mock_predictions(self, count, options):
+    def _classification_result(self, model, logits, options):
+        """A classification head's result: logits, top_k labels per row, and the row count."""
+        logits = logits.float()
+        predictions = self._classify(model, logits, int(options.get("top_k", 5)))
+        return {"logits": logits.cpu(), "predictions": predictions, "count": len(predictions)}
+
+    def _mock_classification(self, count, options):
         # Deterministic top-k labels for host tests without a model; labelled MOCK by the caller.
         k = int(options.get("top_k", 5))
-        return [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in range(count)]
+        predictions = [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in range(count)]
+        return {"predictions": predictions, "count": count}
 {%- endmacro %}
