@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::fs;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -58,7 +59,8 @@ impl Retry {
 pub struct Options {
     /// `https://huggingface.co` or a mirror (`HF_ENDPOINT`).
     pub endpoint: String,
-    /// Sent as `Authorization: Bearer` for gated and private models (`HF_TOKEN`).
+    /// Sent as `Authorization: Bearer` for gated and private models (`HF_TOKEN`), only where
+    /// [`token_allowed`] permits.
     pub token: Option<String>,
     /// Refuse to download anything (`HF_HUB_OFFLINE`).
     pub offline: bool,
@@ -159,6 +161,9 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,
+    /// Things the user should know about the run as a whole (at most one each), e.g. that
+    /// `HF_TOKEN` was not sent; [`Report::summary`] includes them.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -170,14 +175,19 @@ impl Report {
         self.outcomes.iter().filter(|o| f(&o.status)).count()
     }
 
-    /// E.g. `fetched 2, skipped 3 (cached), failed 1`.
+    /// E.g. `fetched 2, skipped 3 (cached), failed 1`, then a `note: ...` line per note.
     pub fn summary(&self) -> String {
-        format!(
+        let mut summary = format!(
             "fetched {}, skipped {} (cached), failed {}",
             self.count(|s| matches!(s, Status::Fetched { .. })),
             self.count(|s| *s == Status::Cached),
             self.failed()
-        )
+        );
+        for note in &self.notes {
+            summary.push_str("\nnote: ");
+            summary.push_str(note);
+        }
+        summary
     }
 }
 
@@ -206,6 +216,10 @@ pub fn fetch_all(
         ))
         .fix("unset HF_HUB_OFFLINE to download, or put the configs into the cache by hand"));
     }
+    let notes = match (&options.token, token_allowed(&options.endpoint)) {
+        (Some(_), Err(why)) => vec![format!("HF_TOKEN was not sent: {why}")],
+        _ => Vec::new(),
+    };
     let total = models.len();
     let done = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; total]);
@@ -244,7 +258,7 @@ pub fn fetch_all(
         .into_iter()
         .map(|o| o.expect("every model has an outcome"))
         .collect();
-    Ok(Report { outcomes })
+    Ok(Report { outcomes, notes })
 }
 
 fn agent(options: &Options) -> ureq::Agent {
@@ -268,6 +282,36 @@ pub fn config_url(endpoint: &str, model: &Model) -> String {
         model.id,
         model.revision()
     )
+}
+
+/// Whether `HF_TOKEN` may go to `endpoint`: over https, or over plain http to a loopback host
+/// (`127.0.0.0/8`, `::1`, `localhost`), where it never crosses a network. `Err` says why not.
+/// Same-host redirects keep the token only where they do not downgrade https to http.
+pub fn token_allowed(endpoint: &str) -> Result<(), String> {
+    let uri: ureq::http::Uri = endpoint
+        .trim()
+        .parse()
+        .map_err(|_| format!("HF_ENDPOINT `{endpoint}` is not a URL"))?;
+    let scheme = uri.scheme_str().unwrap_or("");
+    if scheme.eq_ignore_ascii_case("https") {
+        return Ok(());
+    }
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err(format!("HF_ENDPOINT `{endpoint}` is not an https URL"));
+    }
+    let host = uri.host().unwrap_or("");
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!(
+            "HF_ENDPOINT `{endpoint}` is plain http to a non-loopback host (`{host}`), where the token would cross the network unencrypted; use an https endpoint"
+        ))
+    }
 }
 
 enum Attempt {
@@ -305,7 +349,8 @@ pub fn download(agent: &ureq::Agent, options: &Options, model: &Model) -> Result
 
 fn attempt(agent: &ureq::Agent, options: &Options, model: &Model, url: &str) -> Attempt {
     let mut request = agent.get(url);
-    if let Some(token) = &options.token {
+    let allowed = token_allowed(&options.endpoint);
+    if let (Some(token), Ok(())) = (&options.token, &allowed) {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let mut response = match request.call() {
@@ -332,14 +377,20 @@ fn attempt(agent: &ureq::Agent, options: &Options, model: &Model, url: &str) -> 
             )),
             Err(e) => network_failure(options, url, e),
         },
-        401 | 403 if options.token.is_none() => Attempt::Fail(format!(
-            "access denied (HTTP {status}): `{}` is gated or private (or does not exist); accept its terms on the Hub, then set HF_TOKEN to a token with access{hub_says}",
-            model.id
-        )),
-        401 | 403 => Attempt::Fail(format!(
-            "access denied (HTTP {status}) with the HF_TOKEN given: that token has no access to `{}`; accept the model's terms on the Hub with its account, or check the token{hub_says}",
-            model.id
-        )),
+        401 | 403 => Attempt::Fail(match (&options.token, &allowed) {
+            (None, _) => format!(
+                "access denied (HTTP {status}): `{}` is gated or private (or does not exist); accept its terms on the Hub, then set HF_TOKEN to a token with access{hub_says}",
+                model.id
+            ),
+            (Some(_), Err(why)) => format!(
+                "access denied (HTTP {status}) to `{}`: HF_TOKEN was not sent: {why}{hub_says}",
+                model.id
+            ),
+            (Some(_), Ok(())) => format!(
+                "access denied (HTTP {status}) with the HF_TOKEN given: that token has no access to `{}`; accept the model's terms on the Hub with its account, or check the token{hub_says}",
+                model.id
+            ),
+        }),
         404 => Attempt::Fail(format!(
             "not found (HTTP 404): no config.json for `{}` at revision `{}` on {}; check the id and revision in models.toml{hub_says}",
             model.id,
@@ -385,8 +436,12 @@ fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> 
 /// The checks `generate` will make ([`AutoConfig::parse`]), plus: it must say what model it is.
 fn validate(model: &Model, bytes: &[u8]) -> Result<(), String> {
     let config = AutoConfig::parse(Path::new("config.json"), &model.id, bytes).map_err(|e| {
+        let at = e
+            .position
+            .map(|(l, c)| format!(":{l}:{c}"))
+            .unwrap_or_default();
         let field = e.field.map(|f| format!(" field `{f}`")).unwrap_or_default();
-        format!("the served config.json{field} {}", e.message)
+        format!("the served config.json{at}{field} {}", e.message)
     })?;
     let has_type = matches!(config.model_type(), Ok(Some(_)));
     let has_architectures = config.architectures().is_ok_and(|a| !a.is_empty());
@@ -448,6 +503,44 @@ mod tests {
             config_url("http://h", &m),
             "http://h/org/name/resolve/v1/config.json"
         );
+    }
+
+    #[test]
+    fn the_token_goes_only_over_https_or_to_a_loopback_host() {
+        for ok in [
+            "https://huggingface.co",
+            "https://x",
+            "HTTPS://mirror.example:8443/hub/",
+            "http://127.0.0.1:8080",
+            "http://127.255.0.9",
+            "http://localhost:1",
+            "http://LOCALHOST",
+            "http://[::1]:9",
+            "http://[::ffff:127.0.0.1]:9",
+            "http://user@127.0.0.1:5/",
+        ] {
+            assert_eq!(token_allowed(ok), Ok(()), "{ok}");
+        }
+        for (bad, host) in [
+            ("http://example.com", "example.com"),
+            ("http://10.0.0.1", "10.0.0.1"),
+            ("http://192.168.1.2:8080/", "192.168.1.2"),
+            ("http://[2001:db8::1]:80", "[2001:db8::1]"),
+            ("http://0.0.0.0:80", "0.0.0.0"),
+            ("http://localhost.example.com", "localhost.example.com"),
+            ("http://127.0.0.1.nip.io", "127.0.0.1.nip.io"),
+            ("http://127.0.0.1@example.com", "example.com"),
+            ("HTTP://Example.COM", "Example.COM"),
+        ] {
+            let why = token_allowed(bad).expect_err(bad);
+            assert!(
+                why.contains("plain http to a non-loopback host") && why.contains(host),
+                "{bad}: {why}"
+            );
+        }
+        for odd in ["ftp://127.0.0.1", "huggingface.co", "", "http://"] {
+            assert!(token_allowed(odd).is_err(), "{odd}");
+        }
     }
 
     #[test]

@@ -239,12 +239,12 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
 fn vendor_command(args: &VendorArgs) -> ExitCode {
     let skillsets: Vec<vendor::Skillset> = registry::SKILLSETS.iter().map(Into::into).collect();
     let options = vendor::Options {
-        dir: args.into.clone(),
         create: args.create,
         force: args.force,
         prune: args.prune,
         register: args.register,
         mode: args.mode,
+        ..vendor::Options::new(&args.into)
     };
     let plan = match vendor::plan(&skillsets, &options) {
         Ok(plan) => plan,

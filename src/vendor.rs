@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::generator::header::{self, Marker};
 use crate::generator::registry::EmbeddedSkillset;
-use crate::generator::{naming, pycheck, Error};
+use crate::generator::{naming, pycheck, runtime, Error};
 
 /// Where the skillsets go by default: the sibling ipfs_accelerate_py checkout.
 pub const DEFAULT_DIR: &str = "../ipfs_accelerate_py/worker/skillset/";
@@ -65,6 +65,9 @@ pub struct Options {
     pub register: bool,
     /// Permission bits for the skillset files (otherwise: kept on update, umask default on create).
     pub mode: Option<u32>,
+    /// The runtime the skillsets extend, installed beside them (`skillgen_runtime/`): this build's
+    /// embedded runtime by default. Empty: skillsets only, and no runtime file is ever obsolete.
+    pub runtime: Vec<runtime::RuntimeFile>,
 }
 
 impl Options {
@@ -76,6 +79,7 @@ impl Options {
             prune: false,
             register: false,
             mode: None,
+            runtime: runtime::files(env!("CARGO_PKG_VERSION")),
         }
     }
 }
@@ -277,6 +281,11 @@ impl Plan {
         for e in &self.entries {
             if let Some(contents) = &e.contents {
                 let path = self.dir.join(&e.file_name);
+                if let Some(parent) = path.parent() {
+                    // The runtime's folders (a plain skillset's parent is `dir` itself).
+                    fs::create_dir_all(parent)
+                        .map_err(|err| io_error(parent, "cannot create", err))?;
+                }
                 let tmp = stage(&path, contents.as_bytes(), e.mode)
                     .map_err(|err| io_error(&path, "cannot write", err))?;
                 staged.0.push((tmp, path));
@@ -333,8 +342,32 @@ pub fn plan(skillsets: &[Skillset], options: &Options) -> Result<Plan, Error> {
             options.force,
         )?);
     }
+    // The runtime the skillsets extend goes with them, under the same marker/hash protection;
+    // while any skillset is vendored it is never obsolete, so --prune cannot remove it.
+    let runtime_files: &[runtime::RuntimeFile] = if skillsets.is_empty() {
+        &[]
+    } else {
+        &options.runtime
+    };
+    if !runtime_files.is_empty() && !create_dir {
+        check_runtime_dirs(&dir)?;
+    }
+    for f in runtime_files {
+        entries.push(plan_file(
+            &dir,
+            create_dir,
+            f.path,
+            &f.contents,
+            options.mode,
+            options.force,
+        )?);
+    }
     if !create_dir {
         entries.extend(plan_obsolete(&dir, &names, options.prune)?);
+        if !runtime_files.is_empty() {
+            let keep: HashSet<&str> = runtime_files.iter().map(|f| f.path).collect();
+            entries.extend(plan_obsolete_runtime(&dir, &keep, options.prune)?);
+        }
     }
     if options.register {
         entries.push(plan_init(&dir, create_dir, skillsets, options.mode)?);
@@ -344,6 +377,82 @@ pub fn plan(skillsets: &[Skillset], options: &Options) -> Result<Plan, Error> {
         create_dir,
         entries,
     })
+}
+
+/// The runtime's folders, where they exist, must be real directories: writing through a link
+/// could put files anywhere.
+fn check_runtime_dirs(dir: &Path) -> Result<(), Error> {
+    for sub in [runtime::DIR, "skillgen_runtime/families"] {
+        let path = dir.join(sub);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::new(
+                    "is a symbolic link; vendor writes the runtime into a real directory only",
+                )
+                .file(&path)
+                .fix("remove the link and re-run"))
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(
+                    Error::new("is not a directory, where vendor installs the runtime").file(&path),
+                )
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&path, "cannot read", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Intact generated runtime files (`skillgen_runtime/**.py`) that this build's runtime no longer has.
+fn plan_obsolete_runtime(
+    dir: &Path,
+    keep: &HashSet<&str>,
+    prune: bool,
+) -> Result<Vec<Entry>, Error> {
+    let mut found = Vec::new();
+    let mut stack = vec![runtime::DIR.to_string()];
+    while let Some(rel) = stack.pop() {
+        let path = dir.join(&rel);
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        for item in fs::read_dir(&path).map_err(|e| io_error(&path, "cannot list", e))? {
+            let item = item.map_err(|e| io_error(&path, "cannot list", e))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let child = format!("{rel}/{name}");
+            let Ok(meta) = fs::symlink_metadata(item.path()) else {
+                continue;
+            };
+            if meta.is_dir() && name != "__pycache__" {
+                stack.push(child);
+                continue;
+            }
+            if !meta.is_file() || !name.ends_with(".py") || keep.contains(child.as_str()) {
+                continue;
+            }
+            let Ok(text) = fs::read_to_string(item.path()) else {
+                continue;
+            };
+            if header::inspect(&text) == Marker::Intact {
+                found.push(Entry {
+                    file_name: child,
+                    action: if prune {
+                        Action::Prune
+                    } else {
+                        Action::Obsolete
+                    },
+                    added: 0,
+                    removed: if prune { text.lines().count() } else { 0 },
+                    contents: None,
+                    mode: None,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    Ok(found)
 }
 
 /// Whether `dir` must be created; an error for a missing dir without `create`, or a non-directory.

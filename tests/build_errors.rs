@@ -33,7 +33,14 @@ fn build_copy(edit: impl FnOnce(&Path)) -> (bool, String) {
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::copy(root.join(f), pkg.join(f)).unwrap();
     }
-    for d in ["src", "templates", "data", "autoconfigs", "benches"] {
+    for d in [
+        "src",
+        "templates",
+        "data",
+        "autoconfigs",
+        "benches",
+        "python",
+    ] {
         copy_dir(&root.join(d), &pkg.join(d));
     }
     // The copy builds its build script unoptimised: compiling the build dependencies at opt-level
@@ -96,12 +103,12 @@ fn build_errors_are_one_screen_and_name_the_cause() {
     );
 
     let (ok, err) = build_copy(|p| {
-        let path = p.join("templates/text_encoder.py");
+        let path = p.join("templates/skillset.py");
         let t = std::fs::read_to_string(&path).unwrap();
         // Python that does not parse: a def without its closing parenthesis.
         let t = t.replace(
-            "def _sample_input(self, task):",
-            "def _sample_input(self, task:",
+            "def _skillgen_base(family, api, namespace):",
+            "def _skillgen_base(family, api, namespace:",
         );
         std::fs::write(&path, t).unwrap();
     });
@@ -109,23 +116,45 @@ fn build_errors_are_one_screen_and_name_the_cause() {
         ok,
         &err,
         &[
-            "templates/text_encoder.py",
+            "templates/skillset.py",
             "invalid Python",
-            "def _sample_input(self, task:",
+            "def _skillgen_base(family, api, namespace:",
         ],
+    );
+
+    // The runtime is checked too: a syntax error in it names its file and line.
+    let (ok, err) = build_copy(|p| {
+        let path = p.join("python/skillgen_runtime/labels.py");
+        let t = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            t.replace(
+                "def _check_top_k(self, options):",
+                "def _check_top_k(self, options:",
+            ),
+        )
+        .unwrap();
+    });
+    assert_clean_failure(
+        ok,
+        &err,
+        &["python/skillgen_runtime/labels.py:", "invalid Python"],
     );
 
     // A template (askama) syntax error fails compiling the build script, naming the template.
     let (ok, err) = build_copy(|p| {
-        let path = p.join("templates/text_encoder.py");
+        let path = p.join("templates/skillset.py");
         let t = std::fs::read_to_string(&path).unwrap();
         std::fs::write(
             &path,
-            t.replace("{%- block family %}", "{%- block family %}{% if %}"),
+            t.replace(
+                "{%- for line in v.family_data %}",
+                "{%- for line in v.family_data %}{% if %}",
+            ),
         )
         .unwrap();
     });
     assert!(!ok);
-    assert!(err.contains("text_encoder.py"), "{err}");
+    assert!(err.contains("skillset.py"), "{err}");
     assert!(err.lines().count() <= 40, "{err}");
 }

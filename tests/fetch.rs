@@ -19,6 +19,9 @@ use tiny_http::{Header, Request, Response, StatusCode};
 /// Odd spacing on purpose: the cache must hold the bytes as served, not a re-serialisation.
 const CONFIG: &str = "{\"model_type\":  \"bert\",\n \"architectures\": [\"BertForMaskedLM\"]}\n";
 const TOKEN: &str = "sekrit";
+/// As Python's `json.dumps` writes a non-finite float: not JSON, but what the Hub serves for
+/// Mamba2-style models, and what transformers reads.
+const MAMBA2: &str = "{\n  \"architectures\": [\"Mamba2ForCausalLM\"],\n  \"model_type\": \"mamba2\",\n  \"time_step_limit\": [\n    0.0,\n    Infinity\n  ]\n}\n";
 
 #[derive(Default)]
 struct Log {
@@ -144,6 +147,8 @@ fn respond(request: Request, log: &Log) {
             Response::new(StatusCode(200), vec![], Cursor::new(body), None, None)
         }
         "badjson/model" => Response::from_string("{\"model_type\": \"bert\",\n"),
+        "mamba2/model" => Response::from_string(MAMBA2),
+        "badfloat/model" => Response::from_string("{\"model_type\": \"bert\",\n \"x\": Infinityx}"),
         "array/model" => Response::from_string("[{\"model_type\": \"bert\"}]"),
         "notype/model" => Response::from_string("{\"hidden_size\": 768}"),
         _ => status(404),
@@ -165,17 +170,62 @@ fn truncating_server() -> (String, Arc<AtomicUsize>) {
             let Ok(mut stream) = stream else { continue };
             counter.fetch_add(1, Ordering::SeqCst);
             // Read the request head, so closing does not reset the connection.
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
+            read_head(&mut stream);
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"model_type\": ");
             let _ = stream.shutdown(Shutdown::Both);
         }
     });
     (url, hits)
+}
+
+/// Reads up to the blank line that ends an HTTP head, and returns it.
+fn read_head(stream: &mut impl Read) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// Each proxied connection's (CONNECT head, tunnelled request head).
+type Tunnelled = Arc<Mutex<Vec<(String, String)>>>;
+
+/// An HTTP proxy on 127.0.0.1 that accepts every `CONNECT` and then answers the tunnelled request
+/// itself, with [`CONFIG`] (401 for `private/` ids): with `HTTP_PROXY` pointing at it, a fetch from a non-loopback endpoint
+/// is served without any connection leaving the machine (ureq leaves name resolution to the
+/// proxy). Returns the proxy URL and each connection's (CONNECT head, tunnelled request head).
+fn connect_proxy() -> (String, Tunnelled) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let log = heads.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let log = log.clone();
+            thread::spawn(move || {
+                let connect = read_head(&mut stream);
+                let _ = stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                let request = read_head(&mut stream);
+                let (status, body) = if request.starts_with("GET /private/") {
+                    ("401 Unauthorized", "")
+                } else {
+                    ("200 OK", CONFIG)
+                };
+                log.lock().unwrap().push((connect, request));
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            });
+        }
+    });
+    (url, heads)
 }
 
 /// Valid JSON one byte over the cap, so only the size can be the reason it is refused.
@@ -351,6 +401,72 @@ fn the_token_is_sent_as_a_bearer_header() {
 }
 
 #[test]
+fn the_token_is_sent_over_plain_http_to_loopback_hosts() {
+    let hub = Hub::start();
+    let cache = tempfile::tempdir().unwrap();
+    let by_name = hub.url.replace("127.0.0.1", "localhost");
+    for endpoint in [hub.url.clone(), by_name] {
+        let report = run(&hub, cache.path(), &["private/model"], |o| {
+            o.token = Some(TOKEN.into());
+            o.endpoint = endpoint.clone();
+            o.refresh = true;
+        });
+        assert_eq!(report.failed(), 0, "{endpoint}: {report:?}");
+        assert!(report.notes.is_empty(), "{endpoint}: {:?}", report.notes);
+        let hits = hub.log.hits.lock().unwrap().clone();
+        assert_eq!(
+            hits.last().unwrap().1.as_deref(),
+            Some("Bearer sekrit"),
+            "{endpoint}"
+        );
+    }
+    assert_eq!(hub.hits("private/model"), 2);
+}
+
+#[test]
+fn a_withheld_token_is_noted_once_per_run() {
+    // Everything is cached, so nothing is requested from the (non-loopback) endpoint.
+    let cache = tempfile::tempdir().unwrap();
+    for id in ["a/model", "b/model"] {
+        let dir = cache.path().join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), CONFIG).unwrap();
+    }
+    let models = [Model::new("a/model"), Model::new("b/model")];
+    let options = |endpoint: &str, token: Option<&str>| Options {
+        endpoint: endpoint.into(),
+        token: token.map(Into::into),
+        ..Options::default()
+    };
+    let report = fetch::fetch_all(
+        &models,
+        cache.path(),
+        &options("http://example.com", Some(TOKEN)),
+        &|_, _, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert_eq!(
+        report.summary(),
+        "fetched 0, skipped 2 (cached), failed 0\nnote: HF_TOKEN was not sent: HF_ENDPOINT `http://example.com` is plain http to a non-loopback host (`example.com`), where the token would cross the network unencrypted; use an https endpoint"
+    );
+    for (endpoint, token) in [
+        ("http://example.com", None),
+        ("https://example.com", Some(TOKEN)),
+        ("http://127.0.0.1:9", Some(TOKEN)),
+    ] {
+        let report = fetch::fetch_all(
+            &models,
+            cache.path(),
+            &options(endpoint, token),
+            &|_, _, _| {},
+        )
+        .unwrap();
+        assert!(report.notes.is_empty(), "{endpoint}: {:?}", report.notes);
+    }
+}
+
+#[test]
 fn rate_limits_and_server_errors_are_retried() {
     let hub = Hub::start();
     let cache = tempfile::tempdir().unwrap();
@@ -455,11 +571,17 @@ fn bodies_that_are_no_model_config_are_not_cached() {
     let report = run(
         &hub,
         cache.path(),
-        &["badjson/model", "array/model", "notype/model"],
+        &[
+            "badjson/model",
+            "badfloat/model",
+            "array/model",
+            "notype/model",
+        ],
         |_| {},
     );
     let expect = [
-        ("badjson/model", "is not valid JSON"),
+        ("badjson/model", "config.json:2:1 is not valid JSON"),
+        ("badfloat/model", "config.json:2:15 is not valid JSON"),
         ("array/model", "is not a JSON object"),
         ("notype/model", "neither `model_type` nor `architectures`"),
     ];
@@ -469,6 +591,19 @@ fn bodies_that_are_no_model_config_are_not_cached() {
         assert_eq!(hub.hits(id), 1, "{id}: an invalid body is not retried");
     }
     assert!(files(cache.path()).is_empty() && dirs(cache.path()).is_empty());
+}
+
+#[test]
+fn bare_non_finite_floats_are_read_as_transformers_reads_them() {
+    let hub = Hub::start();
+    let cache = tempfile::tempdir().unwrap();
+    let report = run(&hub, cache.path(), &["mamba2/model"], |_| {});
+    assert_eq!(report.failed(), 0, "{report:?}");
+    assert_eq!(
+        std::fs::read_to_string(cache.path().join("mamba2/model/config.json")).unwrap(),
+        MAMBA2,
+        "cached as served, not re-serialised"
+    );
 }
 
 #[test]
@@ -607,6 +742,7 @@ fn skillgen(hub: &Hub, dir: &Path, ids: &[&str], env: &[(&str, &str)]) -> Output
         "ALL_PROXY",
         "HTTPS_PROXY",
         "HTTP_PROXY",
+        "NO_PROXY",
     ];
     for var in inherited
         .iter()
@@ -686,4 +822,64 @@ fn cli_exits_non_zero_when_any_model_fails() {
         files(&dir.path().join("autoconfigs")),
         ["ok/model/config.json"]
     );
+}
+
+#[test]
+fn cli_withholds_the_token_from_plain_http_to_other_hosts_and_says_so_once() {
+    let hub = Hub::start(); // unused: every request goes through the proxy
+    let (proxy, tunnelled) = connect_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let out = skillgen(
+        &hub,
+        dir.path(),
+        &["ok/model", "ok/other"],
+        &[
+            ("HF_TOKEN", TOKEN),
+            ("HF_ENDPOINT", "http://hub.invalid"),
+            ("HTTP_PROXY", &proxy),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("fetched 2, skipped 0 (cached), failed 0\nnote: HF_TOKEN was not sent: HF_ENDPOINT `http://hub.invalid` is plain http to a non-loopback host"),
+        "{err}"
+    );
+    assert_eq!(err.matches("HF_TOKEN was not sent").count(), 1, "{err}");
+    assert!(hub.log.hits.lock().unwrap().is_empty());
+    let tunnelled = tunnelled.lock().unwrap().clone();
+    assert_eq!(tunnelled.len(), 2, "{tunnelled:?}");
+    for (connect, request) in &tunnelled {
+        assert!(connect.starts_with("CONNECT hub.invalid:80 "), "{connect}");
+        assert!(request.starts_with("GET /ok/"), "{request}");
+        let lower = request.to_ascii_lowercase();
+        assert!(
+            !lower.contains("authorization") && !request.contains(TOKEN),
+            "{request}"
+        );
+    }
+}
+
+#[test]
+fn cli_says_a_refusal_may_be_due_to_the_withheld_token() {
+    let hub = Hub::start(); // unused: every request goes through the proxy
+    let (proxy, tunnelled) = connect_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let out = skillgen(
+        &hub,
+        dir.path(),
+        &["private/model"],
+        &[
+            ("HF_TOKEN", TOKEN),
+            ("HF_ENDPOINT", "http://hub.invalid"),
+            ("HTTP_PROXY", &proxy),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("private/model: failed: access denied (HTTP 401) to `private/model`: HF_TOKEN was not sent: HF_ENDPOINT `http://hub.invalid` is plain http to a non-loopback host"),
+        "{err}"
+    );
+    assert_eq!(tunnelled.lock().unwrap().len(), 1);
 }

@@ -58,7 +58,7 @@ fn two_models_of_one_type_make_one_file_and_hyphens_are_kept() {
     assert_eq!(names, ["hf_bert.py", "hf_xlm-roberta.py"]);
     assert_eq!(out.files[0].model_ids, ["a/bert-one", "b/bert-two"]);
     let xlm = &out.files[1].contents;
-    assert!(xlm.contains("class hf_xlm_roberta:"));
+    assert!(xlm.contains("class hf_xlm_roberta("));
     assert!(xlm.contains("globals()[\"hf_xlm-roberta\"] = hf_xlm_roberta"));
     let manifest: serde_json::Value = serde_json::from_str(&out.manifest_json).unwrap();
     assert_eq!(manifest["xlm"]["task"], "fill_mask");
@@ -197,4 +197,38 @@ fn a_failed_run_leaves_the_previous_output_intact() {
         before
     );
     assert!(Path::new(&out.join("manifest.json")).is_file());
+}
+
+/// `explain` reports the Auto class the generated file loads: for every model of the default
+/// models.toml, the detection's class is the file's AUTO_CLASSES entry for the model's task.
+#[test]
+fn explained_auto_class_is_the_one_the_file_loads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = Config::new(root.join("models.toml"), root.join("autoconfigs"));
+    let planned = config.plan().unwrap_or_else(|e| panic!("{e}"));
+    let output = config.generate().unwrap_or_else(|e| panic!("{e}"));
+    for p in &planned {
+        let d = &p.detection;
+        let file = output
+            .files
+            .iter()
+            .find(|f| f.model_type == d.model_type)
+            .unwrap();
+        let line = file
+            .contents
+            .lines()
+            .find(|l| l.trim_start().starts_with("AUTO_CLASSES = "))
+            .unwrap();
+        let entry = format!("\"{}\": \"{}\"", d.task, d.auto_class);
+        assert!(
+            line.contains(&entry),
+            "{}: {entry} not in {line}",
+            p.entry.id
+        );
+    }
+    let clip = planned
+        .iter()
+        .find(|p| p.detection.model_type == "clip")
+        .unwrap();
+    assert_eq!(clip.detection.auto_class, "AutoModel");
 }

@@ -17,6 +17,9 @@ cargo clippy --all-targets --quiet -- -D warnings
 step "python venv (tests/requirements.txt)"
 tests/python-env.sh python -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 
+step "ruff check python/ (the skillsets' runtime, python/ruff.toml)"
+tests/python-env.sh ruff check --no-cache python
+
 step "cargo test"
 # The Python toolchain on PATH lets Rust tests run ruff on generated files.
 tests/python-env.sh cargo test --quiet

@@ -43,6 +43,13 @@ fn borrow(owned: &[Owned]) -> Vec<Skillset<'_>> {
         .collect()
 }
 
+/// Options for the skillset-only tests: no runtime (the runtime tests below add it).
+fn skillsets_only(dir: impl Into<PathBuf>) -> Options {
+    let mut options = Options::new(dir);
+    options.runtime.clear();
+    options
+}
+
 /// Plans and applies; the error as its message (what the tests check).
 fn run(owned: &[Owned], options: &Options) -> Result<vendor::Plan, String> {
     let plan = vendor::plan(&borrow(owned), options).map_err(|e| e.to_string())?;
@@ -75,7 +82,7 @@ fn read(dir: &Path, name: &str) -> String {
 fn fresh_vendor_writes_every_file_with_an_intact_header() {
     let tmp = tempfile::tempdir().unwrap();
     let owned = build();
-    let plan = run(&owned, &Options::new(tmp.path())).unwrap();
+    let plan = run(&owned, &skillsets_only(tmp.path())).unwrap();
     assert_eq!(
         actions(&plan),
         [
@@ -98,12 +105,12 @@ fn fresh_vendor_writes_every_file_with_an_intact_header() {
 fn rerun_is_a_no_op() {
     let tmp = tempfile::tempdir().unwrap();
     let owned = build();
-    run(&owned, &Options::new(tmp.path())).unwrap();
+    run(&owned, &skillsets_only(tmp.path())).unwrap();
     let before = fs::metadata(tmp.path().join("hf_bert.py"))
         .unwrap()
         .modified()
         .unwrap();
-    let plan = run(&owned, &Options::new(tmp.path())).unwrap();
+    let plan = run(&owned, &skillsets_only(tmp.path())).unwrap();
     assert!(plan.entries.iter().all(|e| e.action == Action::Unchanged));
     assert!(!plan.is_stale());
     assert_eq!(plan.summary(), "2 unchanged");
@@ -119,9 +126,9 @@ fn rerun_is_a_no_op() {
 fn an_older_generated_file_is_updated_with_a_line_count() {
     let tmp = tempfile::tempdir().unwrap();
     let old = [skillset("bert", "class hf_bert:\n    x = 1\n")];
-    run(&old, &Options::new(tmp.path())).unwrap();
+    run(&old, &skillsets_only(tmp.path())).unwrap();
     let new = [skillset("bert", "class hf_bert:\n    x = 2\n    y = 3\n")];
-    let plan = vendor::plan(&borrow(&new), &Options::new(tmp.path())).unwrap();
+    let plan = vendor::plan(&borrow(&new), &skillsets_only(tmp.path())).unwrap();
     let e = &plan.entries[0];
     assert_eq!(e.action, Action::Update);
     // The hash line and `x` changed; `y` is new.
@@ -136,7 +143,7 @@ fn a_hand_written_file_is_refused_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("hf_xlm-roberta.py"), "# mine\n").unwrap();
     let owned = build();
-    let plan = vendor::plan(&borrow(&owned), &Options::new(tmp.path())).unwrap();
+    let plan = vendor::plan(&borrow(&owned), &skillsets_only(tmp.path())).unwrap();
     assert_eq!(plan.entries[1].action, Action::Refuse(Foreign::HandWritten));
     assert!(
         plan.entries[1].to_string().contains("hand-written"),
@@ -157,16 +164,16 @@ fn a_hand_written_file_is_refused_and_nothing_is_written() {
 fn a_hand_edited_generated_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let owned = build();
-    run(&owned, &Options::new(tmp.path())).unwrap();
+    run(&owned, &skillsets_only(tmp.path())).unwrap();
     let edited = owned[0].contents.replace("pass", "pass  # tweak");
     fs::write(tmp.path().join("hf_bert.py"), &edited).unwrap();
     let changed = [skillset("bert", "class hf_bert:\n    ok = True\n")];
-    let err = run(&changed, &Options::new(tmp.path()))
+    let err = run(&changed, &skillsets_only(tmp.path()))
         .unwrap_err()
         .to_string();
     assert!(err.contains("hf_bert.py"), "{err}");
     assert_eq!(read(tmp.path(), "hf_bert.py"), edited);
-    let plan = vendor::plan(&borrow(&changed), &Options::new(tmp.path())).unwrap();
+    let plan = vendor::plan(&borrow(&changed), &skillsets_only(tmp.path())).unwrap();
     assert_eq!(plan.entries[0].action, Action::Refuse(Foreign::HandEdited));
     assert!(plan.is_stale());
 }
@@ -178,7 +185,7 @@ fn force_replaces_and_keeps_a_backup_without_overwriting_older_backups() {
     fs::write(dir.join("hf_bert.py"), "# mine, v2\n").unwrap();
     fs::write(dir.join("hf_bert.py.skillgen-backup"), "# mine, v1\n").unwrap();
     let owned = build();
-    let mut options = Options::new(dir);
+    let mut options = skillsets_only(dir);
     options.force = true;
     let plan = run(&owned, &options).unwrap();
     assert_eq!(
@@ -223,7 +230,7 @@ fn prune_removes_only_intact_generated_files_the_build_no_longer_produces() {
     let owned = build();
 
     // Without --prune the obsolete file is only reported.
-    let plan = run(&owned, &Options::new(dir)).unwrap();
+    let plan = run(&owned, &skillsets_only(dir)).unwrap();
     assert_eq!(plan.entries[2].action, Action::Obsolete);
     assert_eq!(
         plan.entries.len(),
@@ -232,7 +239,7 @@ fn prune_removes_only_intact_generated_files_the_build_no_longer_produces() {
     );
     assert!(dir.join("hf_gpt2.py").exists());
 
-    let mut options = Options::new(dir);
+    let mut options = skillsets_only(dir);
     options.prune = true;
     let plan = vendor::plan(&borrow(&owned), &options).unwrap();
     assert_eq!(plan.entries[2].file_name, "hf_gpt2.py");
@@ -260,7 +267,7 @@ fn register_keeps_everything_outside_its_block_and_is_idempotent() {
     let dir = tmp.path();
     let head = "\"\"\"The skillset package.\"\"\"\nimport os\n";
     let tail = "\n__all__ = []  # kept\n";
-    let mut options = Options::new(dir);
+    let mut options = skillsets_only(dir);
     options.register = true;
 
     fs::write(dir.join("__init__.py"), head.trim_end()).unwrap(); // no final newline
@@ -306,7 +313,7 @@ fn register_keeps_everything_outside_its_block_and_is_idempotent() {
 #[test]
 fn register_creates_a_missing_init_py() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut options = Options::new(tmp.path());
+    let mut options = skillsets_only(tmp.path());
     options.register = true;
     let plan = run(&build(), &options).unwrap();
     assert_eq!(plan.entries.last().unwrap().action, Action::Create);
@@ -322,7 +329,7 @@ fn register_refuses_a_damaged_block() {
     let tmp = tempfile::tempdir().unwrap();
     let text = format!("{}\nfrom .hf_bert import hf_bert\n", vendor::BEGIN_MARK);
     fs::write(tmp.path().join("__init__.py"), &text).unwrap();
-    let mut options = Options::new(tmp.path());
+    let mut options = skillsets_only(tmp.path());
     options.register = true;
     let err = vendor::plan(&borrow(&build()), &options)
         .unwrap_err()
@@ -352,7 +359,7 @@ fn registered_package_imports_in_python() {
         ),
         skillset("xlm-roberta", "class hf_xlm_roberta:\n    pass\n"),
     ];
-    let mut options = Options::new(&pkg);
+    let mut options = skillsets_only(&pkg);
     options.create = true;
     options.register = true;
     run(&owned, &options).unwrap();
@@ -380,7 +387,7 @@ fn a_symlink_at_a_target_path_is_refused_even_with_force() {
     let victim = outside.path().join("important.py");
     fs::write(&victim, "keep me\n").unwrap();
     std::os::unix::fs::symlink(&victim, tmp.path().join("hf_bert.py")).unwrap();
-    let mut options = Options::new(tmp.path());
+    let mut options = skillsets_only(tmp.path());
     options.force = true;
     let err = vendor::plan(&borrow(&build()), &options)
         .unwrap_err()
@@ -400,7 +407,7 @@ fn a_symlinked_target_directory_is_refused_with_or_without_a_trailing_slash() {
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     for dir in [link.clone(), PathBuf::from(format!("{}/", link.display()))] {
-        let err = vendor::plan(&borrow(&build()), &Options::new(&dir))
+        let err = vendor::plan(&borrow(&build()), &skillsets_only(&dir))
             .unwrap_err()
             .to_string();
         assert!(
@@ -415,14 +422,14 @@ fn a_symlinked_target_directory_is_refused_with_or_without_a_trailing_slash() {
 fn a_missing_directory_is_an_error_unless_create() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("a/b");
-    let err = vendor::plan(&borrow(&build()), &Options::new(&dir))
+    let err = vendor::plan(&borrow(&build()), &skillsets_only(&dir))
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("does not exist") && err.contains("--create"),
         "{err}"
     );
-    let mut options = Options::new(&dir);
+    let mut options = skillsets_only(&dir);
     options.create = true;
     let plan = vendor::plan(&borrow(&build()), &options).unwrap();
     assert!(!dir.exists(), "planning creates nothing");
@@ -437,7 +444,7 @@ fn a_missing_directory_is_an_error_unless_create() {
 fn unwritable_target_simulated_by_a_directory_is_an_error_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir(tmp.path().join("hf_xlm-roberta.py")).unwrap();
-    let mut options = Options::new(tmp.path());
+    let mut options = skillsets_only(tmp.path());
     options.force = true;
     let err = vendor::plan(&borrow(&build()), &options)
         .unwrap_err()
@@ -455,7 +462,7 @@ fn unwritable_directory_simulated_by_a_file_is_an_error_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("skillset");
     fs::write(&file, "not a dir\n").unwrap();
-    let mut options = Options::new(&file);
+    let mut options = skillsets_only(&file);
     options.create = true;
     let err = vendor::plan(&borrow(&build()), &options)
         .unwrap_err()
@@ -471,7 +478,7 @@ fn a_failure_while_writing_leaves_every_file_old_and_no_temporary_files() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let old = [skillset("bert", "x = 1\n")];
-    run(&old, &Options::new(dir)).unwrap();
+    run(&old, &skillsets_only(dir)).unwrap();
     let long = format!("hf_{}.py", "a".repeat(240));
     let owned = [skillset("bert", "x = 2\n"), skillset("gpt2", "y = 1\n")];
     let items = [
@@ -491,7 +498,7 @@ fn a_failure_while_writing_leaves_every_file_old_and_no_temporary_files() {
             contents: &owned[1].contents,
         },
     ];
-    let plan = vendor::plan(&items, &Options::new(dir)).unwrap();
+    let plan = vendor::plan(&items, &skillsets_only(dir)).unwrap();
     let err = plan.apply().unwrap_err().to_string();
     assert!(err.contains("cannot write"), "{err}");
     assert_eq!(listing(dir), ["hf_bert.py"]);
@@ -504,7 +511,7 @@ fn mode_sets_permissions_and_updates_keep_them_otherwise() {
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("hf_bert.py");
-    let mut options = Options::new(tmp.path());
+    let mut options = skillsets_only(tmp.path());
     options.mode = Some(0o640);
     run(&build(), &options).unwrap();
     assert_eq!(mode(&file), 0o640);
@@ -515,7 +522,7 @@ fn mode_sets_permissions_and_updates_keep_them_otherwise() {
     assert_eq!(mode(&file), 0o604);
 
     let newer = [skillset("bert", "class hf_bert:\n    v = 2\n")];
-    run(&newer, &Options::new(tmp.path())).unwrap();
+    run(&newer, &skillsets_only(tmp.path())).unwrap();
     assert_eq!(mode(&file), 0o604, "an update keeps the file's permissions");
 }
 
@@ -688,9 +695,121 @@ fn a_failed_write_into_a_created_directory_removes_the_directory_again() {
             contents: &ok.contents,
         },
     ];
-    let mut options = Options::new(&dir);
+    let mut options = skillsets_only(&dir);
     options.create = true;
     let err = vendor::plan(&items, &options).unwrap().apply().unwrap_err();
     assert!(err.to_string().contains("cannot write"), "{err}");
     assert!(!dir.exists());
+}
+
+// ---- the runtime beside the skillsets ----
+
+fn with_runtime(dir: impl Into<PathBuf>) -> Options {
+    Options::new(dir)
+}
+
+#[test]
+fn the_runtime_is_vendored_beside_the_skillsets_with_intact_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = run(&build(), &with_runtime(tmp.path())).unwrap();
+    let runtime: Vec<&str> = plan
+        .entries
+        .iter()
+        .map(|e| e.file_name.as_str())
+        .filter(|n| n.starts_with("skillgen_runtime/"))
+        .collect();
+    assert!(runtime.contains(&"skillgen_runtime/__init__.py"));
+    assert!(runtime.contains(&"skillgen_runtime/families/text_encoder.py"));
+    for name in runtime {
+        let text = fs::read_to_string(tmp.path().join(name)).unwrap();
+        assert_eq!(header::inspect(&text), Marker::Intact, "{name}");
+        assert!(
+            !name.contains("hf_"),
+            "{name}: the host exec()s files named hf_*"
+        );
+    }
+    // Nothing to do on a rerun.
+    let again = vendor::plan(&borrow(&build()), &with_runtime(tmp.path())).unwrap();
+    assert!(!again.is_stale(), "{}", again.summary());
+}
+
+#[test]
+fn an_edited_runtime_file_is_refused_and_force_keeps_a_backup() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(&build(), &with_runtime(tmp.path())).unwrap();
+    let base = tmp.path().join("skillgen_runtime/base.py");
+    let edited = fs::read_to_string(&base).unwrap() + "# a local fix\n";
+    fs::write(&base, &edited).unwrap();
+    let plan = vendor::plan(&borrow(&build()), &with_runtime(tmp.path())).unwrap();
+    assert!(plan.is_stale(), "--check sees the edit");
+    let err = plan.apply().unwrap_err().to_string();
+    assert!(err.contains("skillgen_runtime/base.py"), "{err}");
+    assert_eq!(
+        fs::read_to_string(&base).unwrap(),
+        edited,
+        "refused: untouched"
+    );
+    let mut options = with_runtime(tmp.path());
+    options.force = true;
+    run(&build(), &options).unwrap();
+    assert_eq!(
+        header::inspect(&fs::read_to_string(&base).unwrap()),
+        Marker::Intact
+    );
+    let backup = tmp.path().join("skillgen_runtime/base.py.skillgen-backup");
+    assert_eq!(fs::read_to_string(backup).unwrap(), edited);
+}
+
+#[test]
+fn prune_keeps_the_runtime_and_removes_only_obsolete_generated_runtime_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(&build(), &with_runtime(tmp.path())).unwrap();
+    let old = tmp.path().join("skillgen_runtime/families/retired.py");
+    fs::write(&old, header::wrap_runtime("x = 1\n", "0.0.1")).unwrap();
+    let mine = tmp.path().join("skillgen_runtime/local_notes.py");
+    fs::write(&mine, "# written by a person\n").unwrap();
+    let mut options = with_runtime(tmp.path());
+    options.prune = true;
+    let plan = run(&build(), &options).unwrap();
+    let pruned: Vec<&str> = plan
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Prune)
+        .map(|e| e.file_name.as_str())
+        .collect();
+    assert_eq!(pruned, ["skillgen_runtime/families/retired.py"]);
+    assert!(!old.exists() && mine.exists());
+    assert!(tmp.path().join("skillgen_runtime/base.py").exists());
+}
+
+#[test]
+fn a_linked_runtime_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), tmp.path().join("skillgen_runtime")).unwrap();
+    let err = vendor::plan(&borrow(&build()), &with_runtime(tmp.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(listing(elsewhere.path()), Vec::<String>::new());
+}
+
+#[test]
+fn cli_vendors_the_runtime_and_check_covers_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("skillset");
+    let out = skillgen(&dir, &["--create"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(dir.join("skillgen_runtime/__init__.py").is_file());
+    fs::remove_file(dir.join("skillgen_runtime/families/video.py")).unwrap();
+    let out = skillgen(&dir, &["--check"]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("create     skillgen_runtime/families/video.py"),
+        "{}",
+        text(&out)
+    );
+    let out = skillgen(&dir, &["--prune"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(dir.join("skillgen_runtime/families/video.py").is_file());
 }

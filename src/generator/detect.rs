@@ -90,32 +90,79 @@ name_enum! {
 }
 
 impl Family {
-    /// The tasks a family's template implements; the first is its default.
+    /// The tasks a family serves, in `data/tasks.toml` order; the first is its default.
     pub fn tasks(self) -> &'static [Task] {
-        use Task::*;
-        match self {
-            Family::TextEncoder => &[
-                TextEmbedding,
-                FillMask,
-                TextClassification,
-                TokenClassification,
-            ],
-            Family::TextDecoder => &[TextGeneration],
-            Family::TextEncoderDecoder => &[Text2textGeneration],
-            Family::VisionEncoder => &[ImageClassification, ImageEmbedding],
-            Family::ObjectDetection => &[ObjectDetection],
-            Family::ImageSegmentation => &[ImageSegmentation, DepthEstimation],
-            // wav2vec2-style encoders carry CTC or classification heads; one file serves both.
-            Family::SpeechCtc => &[SpeechRecognition, AudioClassification],
-            Family::SpeechSeq2seq => &[SpeechRecognition],
-            Family::AudioClassification => &[AudioClassification],
-            Family::TextToAudio => &[TextToAudio],
-            Family::VisionTextDualEncoder => &[ImageTextEmbedding],
-            Family::AudioTextDualEncoder => &[AudioTextEmbedding],
-            Family::ImageToText => &[ImageToText],
-            Family::ImageTextToText => &[ImageTextToText],
-            Family::Video => &[VideoClassification, VideoTextEmbedding],
-        }
+        static T: OnceLock<Vec<Vec<Task>>> = OnceLock::new();
+        let all = T.get_or_init(|| {
+            Family::ALL
+                .iter()
+                .map(|f| {
+                    task_rows()
+                        .iter()
+                        .filter(|r| r.family == *f)
+                        .map(|r| r.task)
+                        .collect()
+                })
+                .collect()
+        });
+        let index = Family::ALL.iter().position(|f| *f == self).unwrap_or(0);
+        &all[index]
+    }
+}
+
+/// One row of `data/tasks.toml`: how a family's task is loaded.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRow {
+    pub family: Family,
+    pub task: Task,
+    /// The transformers Auto class the skillset loads the task's model with.
+    pub auto_class: String,
+    /// The class for zero-shot (text-queried) model types of the task, where it differs.
+    pub zero_shot_auto_class: Option<String>,
+    /// optimum-intel's `OVModelFor…` class and its export task, where one exists.
+    pub openvino_class: Option<String>,
+    pub openvino_export: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskTable {
+    task: Vec<TaskRow>,
+}
+
+/// The (family, task) table (hand-written data, embedded at build time).
+pub fn task_rows() -> &'static [TaskRow] {
+    static T: OnceLock<TaskTable> = OnceLock::new();
+    &T.get_or_init(|| {
+        toml::from_str(include_str!("../../data/tasks.toml"))
+            .expect("data/tasks.toml is valid (checked by a unit test)")
+    })
+    .task
+}
+
+/// The row of a family's task; every (family, task) that detection can produce has one.
+pub fn task_row(family: Family, task: Task) -> &'static TaskRow {
+    task_rows()
+        .iter()
+        .find(|r| r.family == family && r.task == task)
+        .expect("Family::tasks() is built from data/tasks.toml, so its tasks have rows")
+}
+
+/// transformers lists the model_type as a zero-shot (text-queried) object detector.
+pub fn zero_shot_detection(model_type: &str) -> bool {
+    table().model_types.get(model_type).is_some_and(|i| {
+        i.heads
+            .contains_key("MODEL_FOR_ZERO_SHOT_OBJECT_DETECTION_MAPPING_NAMES")
+    })
+}
+
+/// The Auto class a generated file loads a task's model with (what `skillgen explain` reports).
+pub fn loaded_auto_class(family: Family, task: Task, model_type: &str) -> &'static str {
+    let row = task_row(family, task);
+    match &row.zero_shot_auto_class {
+        Some(class) if zero_shot_detection(model_type) => class,
+        _ => &row.auto_class,
     }
 }
 
@@ -192,7 +239,7 @@ pub struct Detection {
     pub model_type: String,
     pub family: Family,
     pub task: Task,
-    /// The Auto class the skillset loads by default (`AutoModel`, `AutoModelForCausalLM`, …).
+    /// The Auto class the generated file loads the task with (`data/tasks.toml`).
     pub auto_class: String,
     /// The config asks for custom code (`auto_map`).
     pub trust_remote_code: bool,
@@ -347,7 +394,6 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
     // 1. Manifest overrides win.
     let mut family = entry.family;
     let mut task = entry.task;
-    let mut auto_class: Option<String> = None;
     if let Some(f) = family {
         steps.push(format!("family `{f}`: from models.toml `family`"));
     }
@@ -379,7 +425,6 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
                 ));
                 task.get_or_insert(rule.task);
                 family.get_or_insert(rule.family);
-                auto_class = Some(rule.auto_class.clone());
             }
             break;
         }
@@ -441,7 +486,6 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
             ));
             family.get_or_insert(rule.family);
             task.get_or_insert(rule.task);
-            auto_class = Some(rule.auto_class.clone());
         }
     }
     if trust_remote_code {
@@ -520,7 +564,9 @@ pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detecti
             entry.line
         )));
     }
-    let auto_class = auto_class.unwrap_or_else(|| default_auto_class(task).to_string());
+    // What the generated file loads (data/tasks.toml), not the head's own Auto class: explain
+    // reports exactly the class the file uses.
+    let auto_class = loaded_auto_class(family, task, &model_type).to_string();
     Ok(Detection {
         model_type,
         family,
@@ -576,22 +622,6 @@ pub fn coverage() -> Vec<(String, Coverage)> {
         .collect()
 }
 
-/// The Auto class for a task when no head class decided it.
-pub fn default_auto_class(task: Task) -> &'static str {
-    rules()
-        .rule
-        .iter()
-        .find(|r| r.task == task || r.type_task == Some(task))
-        .map(|r| {
-            if r.type_task == Some(task) {
-                "AutoModel"
-            } else {
-                r.auto_class.as_str()
-            }
-        })
-        .unwrap_or("AutoModel")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,5 +655,33 @@ mod tests {
             );
             assert!(o.family.tasks().contains(&o.task));
         }
+    }
+
+    #[test]
+    fn every_family_has_tasks_and_each_row_is_unique() {
+        for f in Family::ALL {
+            assert!(!f.tasks().is_empty(), "{f} has no row in data/tasks.toml");
+        }
+        let rows = task_rows();
+        for (i, r) in rows.iter().enumerate() {
+            assert!(r.auto_class.starts_with("AutoModel"), "{}", r.auto_class);
+            assert_eq!(r.openvino_class.is_some(), r.openvino_export.is_some());
+            assert!(
+                !rows[..i]
+                    .iter()
+                    .any(|o| o.family == r.family && o.task == r.task),
+                "duplicate row {} {}",
+                r.family,
+                r.task
+            );
+        }
+        assert_eq!(
+            loaded_auto_class(Family::ObjectDetection, Task::ObjectDetection, "owlvit"),
+            "AutoModelForZeroShotObjectDetection"
+        );
+        assert_eq!(
+            loaded_auto_class(Family::ObjectDetection, Task::ObjectDetection, "detr"),
+            "AutoModelForObjectDetection"
+        );
     }
 }

@@ -16,6 +16,14 @@ pub fn wrap(body: &str, version: &str, model_ids: &[String]) -> String {
     )
 }
 
+/// Prepends the header to a runtime source file (`python/skillgen_runtime/`).
+pub fn wrap_runtime(body: &str, version: &str) -> String {
+    let hash = sha256_hex(body.as_bytes());
+    format!(
+        "{MARK} {version}: the skillsets' runtime (python/skillgen_runtime in skillgen). Do not edit: re-run `skillgen vendor`.\n{HASH}{hash}\n{body}"
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marker {
     /// No skillgen header: written by a person (or another tool).
@@ -64,5 +72,8 @@ mod tests {
         assert_eq!(inspect(&text), Marker::Intact);
         assert_eq!(inspect(&text.replace("x = 1", "x = 2")), Marker::Edited);
         assert_eq!(inspect("import os\n"), Marker::None);
+        let runtime = wrap_runtime("import os\n", "0.1.0");
+        assert_eq!(inspect(&runtime), Marker::Intact);
+        assert_eq!(inspect(&(runtime + "x = 1\n")), Marker::Edited);
     }
 }

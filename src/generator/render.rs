@@ -1,14 +1,15 @@
-//! Rendering: one askama template per family (`templates/<family>.py`), all extending
-//! `templates/base.py` (per-hardware init, handler skeleton, queue import). Values from configs
-//! and the manifest reach the Python only as escaped string literals built here, or as names
-//! validated by `naming`.
+//! Rendering: one askama template (`templates/skillset.py`) turns a model_type's data into a thin
+//! file over its family's class in the Python runtime (`python/skillgen_runtime/`). Values from
+//! configs and the manifest reach the Python only as escaped string literals built here, or as
+//! names validated by `naming`.
 
 use askama::Template;
 
-use super::detect::{Family, Task};
+use super::detect::{self, Family, Task};
 use super::error::Error;
 use super::header;
 use super::naming;
+use super::runtime;
 
 /// Everything one generated file needs: the union of the models of one `model_type`.
 #[derive(Debug, Clone)]
@@ -68,15 +69,18 @@ fn py_dict<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
-/// The values a template sees, already rendered as Python source.
+/// The values the template sees, already rendered as Python source.
 pub struct View {
     pub version: String,
+    pub api_version: u32,
     pub class_name: String,
     pub alias_py: Option<String>,
     pub model_type_py: String,
     pub family_py: String,
+    pub family_name: &'static str,
+    pub family_class: String,
+    pub family_summary: String,
     pub default_task_py: String,
-    pub tasks: Vec<&'static str>,
     pub tasks_py: String,
     pub default_model_py: String,
     pub model_ids_py: String,
@@ -84,147 +88,103 @@ pub struct View {
     pub head_tasks_py: String,
     pub hardware_py: String,
     pub trust_remote_code_py: &'static str,
-    /// transformers lists the model_type as a zero-shot detector (text queries); from the table.
-    pub zero_shot_detection_py: &'static str,
-    pub hardware_paths: [&'static str; 6],
+    /// Task → transformers Auto class (`data/tasks.toml`).
+    pub auto_classes_py: String,
     /// Task → optimum-intel `OVModelFor…` class name, for the tasks of this family that have one.
     pub openvino_classes_py: String,
     /// Task → optimum export task (`optimum-cli export openvino --task …`), same keys.
     pub openvino_export_tasks_py: String,
+    /// Family-specific class attributes (`NAME = value` lines).
+    pub family_data: Vec<String>,
 }
 
-/// The optimum-intel class and export task that serve a family's task on OpenVINO; `None` where
-/// optimum-intel has no class for it (that task's `init_openvino` falls back to CPU torch).
-pub fn openvino_class(family: Family, task: Task) -> Option<(&'static str, &'static str)> {
-    use Task::*;
-    Some(match (family, task) {
-        (_, TextEmbedding) | (_, ImageEmbedding) => {
-            ("OVModelForFeatureExtraction", "feature-extraction")
-        }
-        (_, FillMask) => ("OVModelForMaskedLM", "fill-mask"),
-        (_, TextClassification) => ("OVModelForSequenceClassification", "text-classification"),
-        (_, TokenClassification) => ("OVModelForTokenClassification", "token-classification"),
-        (_, TextGeneration) => ("OVModelForCausalLM", "text-generation-with-past"),
-        (_, Text2textGeneration) => ("OVModelForSeq2SeqLM", "text2text-generation-with-past"),
-        (_, ImageClassification) => ("OVModelForImageClassification", "image-classification"),
-        (Family::SpeechCtc, SpeechRecognition) => ("OVModelForCTC", "automatic-speech-recognition"),
-        (Family::SpeechSeq2seq, SpeechRecognition) => (
-            "OVModelForSpeechSeq2Seq",
-            "automatic-speech-recognition-with-past",
-        ),
-        (_, AudioClassification) => ("OVModelForAudioClassification", "audio-classification"),
-        (_, ImageToText) => ("OVModelForVision2Seq", "image-to-text-with-past"),
-        (_, ImageTextToText) => ("OVModelForVisualCausalLM", "image-text-to-text"),
-        _ => return None,
-    })
+/// The runtime class name of a family: `text_encoder` → `TextEncoder`.
+fn family_class(family: Family) -> String {
+    family
+        .name()
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 impl View {
     fn new(s: &Skillset) -> View {
-        let tasks: Vec<&'static str> = s.family.tasks().iter().map(|t| t.name()).collect();
-        let openvino: Vec<(&str, (&str, &str))> = s
-            .family
-            .tasks()
+        let tasks: Vec<Task> = s.family.tasks().to_vec();
+        let rows: Vec<(&str, &detect::TaskRow)> = tasks
             .iter()
-            .filter_map(|t| openvino_class(s.family, *t).map(|c| (t.name(), c)))
+            .map(|t| (t.name(), detect::task_row(s.family, *t)))
             .collect();
+        let openvino: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .filter_map(|(t, r)| {
+                Some((
+                    *t,
+                    r.openvino_class.as_deref()?,
+                    r.openvino_export.as_deref()?,
+                ))
+            })
+            .collect();
+        let mut family_data = Vec::new();
+        if s.family == Family::ObjectDetection {
+            // transformers' zero-shot detection table lists this model_type (text queries).
+            let zero_shot = detect::zero_shot_detection(&s.model_type);
+            family_data.push(format!(
+                "ZERO_SHOT = {}",
+                if zero_shot { "True" } else { "False" }
+            ));
+        }
         View {
             version: env!("CARGO_PKG_VERSION").to_string(),
+            api_version: runtime::API_VERSION,
             class_name: naming::class_name(&s.model_type),
             alias_py: naming::host_alias(&s.model_type).map(|a| py_str(&a)),
             model_type_py: py_str(&s.model_type),
             family_py: py_str(s.family.name()),
+            family_name: s.family.name(),
+            family_class: family_class(s.family),
+            family_summary: s.family.name().replace('_', " "),
             default_task_py: py_str(s.default_task.name()),
-            tasks_py: py_tuple(tasks.iter().copied()),
-            tasks,
+            tasks_py: py_tuple(tasks.iter().map(|t| t.name())),
             default_model_py: py_str(&s.models[0].0),
             model_ids_py: py_tuple(s.models.iter().map(|(id, _)| id.as_str())),
             model_tasks_py: py_dict(s.models.iter().map(|(id, t)| (id.as_str(), t.name()))),
             head_tasks_py: py_dict(s.head_tasks.iter().map(|(c, t)| (c.as_str(), t.name()))),
             hardware_py: py_tuple(s.hardware.iter().map(String::as_str)),
             trust_remote_code_py: if s.trust_remote_code { "True" } else { "False" },
-            zero_shot_detection_py: if super::detect::table()
-                .model_types
-                .get(&s.model_type)
-                .is_some_and(|i| {
-                    i.heads
-                        .contains_key("MODEL_FOR_ZERO_SHOT_OBJECT_DETECTION_MAPPING_NAMES")
-                }) {
-                "True"
-            } else {
-                "False"
-            },
-            hardware_paths: super::manifest::HARDWARE,
-            openvino_classes_py: py_dict(openvino.iter().map(|(t, (c, _))| (*t, *c))),
-            openvino_export_tasks_py: py_dict(openvino.iter().map(|(t, (_, e))| (*t, *e))),
+            auto_classes_py: py_dict(tasks.iter().map(|t| {
+                (
+                    t.name(),
+                    detect::loaded_auto_class(s.family, *t, &s.model_type),
+                )
+            })),
+            openvino_classes_py: py_dict(openvino.iter().map(|(t, c, _)| (*t, *c))),
+            openvino_export_tasks_py: py_dict(openvino.iter().map(|(t, _, e)| (*t, *e))),
+            family_data,
         }
     }
 }
 
-macro_rules! family_templates {
-    ($($family:ident => $ty:ident, $path:literal;)*) => {
-        $(
-            #[derive(Template)]
-            #[template(path = $path)]
-            struct $ty<'a> {
-                v: &'a View,
-            }
-        )*
-
-        /// The template file of a family, if it has one yet.
-        pub fn template_path(family: Family) -> Option<&'static str> {
-            match family {
-                $(Family::$family => Some(concat!("templates/", $path)),)*
-                #[allow(unreachable_patterns)]
-                _ => None,
-            }
-        }
-
-        fn render_body(family: Family, v: &View) -> Option<askama::Result<String>> {
-            match family {
-                $(Family::$family => Some($ty { v }.render()),)*
-                #[allow(unreachable_patterns)]
-                _ => None,
-            }
-        }
-    };
+/// The one template of every generated file: the model_type's data over a runtime family class.
+#[derive(Template)]
+#[template(path = "skillset.py")]
+struct SkillsetTemplate<'a> {
+    v: &'a View,
 }
 
-family_templates! {
-    TextEncoder => TextEncoderTemplate, "text_encoder.py";
-    TextDecoder => TextDecoderTemplate, "text_decoder.py";
-    TextEncoderDecoder => TextEncoderDecoderTemplate, "text_encoder_decoder.py";
-    VisionTextDualEncoder => VisionTextDualEncoderTemplate, "vision_text_dual_encoder.py";
-    ImageToText => ImageToTextTemplate, "image_to_text.py";
-    ImageTextToText => ImageTextToTextTemplate, "image_text_to_text.py";
-    AudioTextDualEncoder => AudioTextDualEncoderTemplate, "audio_text_dual_encoder.py";
-    Video => VideoTemplate, "video.py";
-    VisionEncoder => VisionEncoderTemplate, "vision_encoder.py";
-    ObjectDetection => ObjectDetectionTemplate, "object_detection.py";
-    ImageSegmentation => ImageSegmentationTemplate, "image_segmentation.py";
-    SpeechCtc => SpeechCtcTemplate, "speech_ctc.py";
-    SpeechSeq2seq => SpeechSeq2seqTemplate, "speech_seq2seq.py";
-    AudioClassification => AudioClassificationTemplate, "audio_classification.py";
-    TextToAudio => TextToAudioTemplate, "text_to_audio.py";
-}
+/// The template every skillset is rendered from (for error messages).
+pub const TEMPLATE_PATH: &str = "templates/skillset.py";
 
 /// Renders one skillset file (header included) and checks that it parses as Python 3.9+.
 pub fn render(s: &Skillset) -> Result<String, Error> {
     let view = View::new(s);
-    let body = match render_body(s.family, &view) {
-        Some(r) => r.map_err(|e| Error::new(format!("template error: {e}")))?,
-        None => {
-            return Err(Error::new(format!(
-                "family `{}` has no template yet (model_type `{}`)",
-                s.family, s.model_type
-            ))
-            .model(s.models[0].0.clone())
-            .fix(format!(
-                "add templates/{}.py and register it in src/generator/render.rs, or leave this model out of models.toml",
-                s.family
-            )))
-        }
-    };
+    let body = SkillsetTemplate { v: &view }
+        .render()
+        .map_err(|e| Error::new(format!("template error: {e}")))?;
     // askama drops the template's final newline; a Python file ends with one.
     let body = if body.ends_with('\n') {
         body
@@ -233,7 +193,6 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
     };
     let text = header::wrap(&body, &view.version, &s.model_ids());
     if let Err(errors) = super::pycheck::check(&text) {
-        let template = template_path(s.family).unwrap_or("?");
         let detail: Vec<String> = errors
             .iter()
             .take(5)
@@ -249,11 +208,11 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
             })
             .collect();
         return Err(Error::new(format!(
-            "{template} (with templates/base.py) rendered invalid Python for model_type `{}`:\n  {}",
+            "{TEMPLATE_PATH} rendered invalid Python for model_type `{}`:\n  {}",
             s.model_type,
             detail.join("\n  ")
         ))
-        .file(template)
+        .file(TEMPLATE_PATH)
         .fix("fix the template; the line above is the generated line that failed to parse"));
     }
     Ok(text)

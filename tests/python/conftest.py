@@ -32,11 +32,23 @@ def load_bare(file_name):
     return module
 
 
-def load_exec(file_name):
-    """The host's exec-into-globals path."""
-    namespace = {"__name__": "exec_host_" + model_type_of(file_name)}
-    with open(os.path.join(SKILLSETS, file_name), encoding="utf-8") as f:
-        exec(compile(f.read(), file_name, "exec"), namespace)
+def worker_namespace(worker_dir, package="hostpkg.worker"):
+    """A module namespace like worker.py's own: the real worker exec()s every skillset inside it,
+    so __file__ is worker.py (beside the skillset/ folder) and __package__ the worker package."""
+    return {
+        "__name__": package + ".worker",
+        "__package__": package,
+        "__file__": os.path.join(str(worker_dir), "worker.py"),
+        "__builtins__": __builtins__,
+    }
+
+
+def load_exec(file_name, worker_dir, namespace=None):
+    """The host's exec-into-globals path: the file's text exec()'d in worker.py's namespace."""
+    namespace = worker_namespace(worker_dir) if namespace is None else namespace
+    path = os.path.join(str(worker_dir), "skillset", file_name)
+    with open(path, encoding="utf-8") as f:
+        exec(compile(f.read(), path, "exec"), namespace)
     return namespace
 
 
@@ -78,9 +90,15 @@ def host_package(tmp_path_factory):
     (skill / "__init__.py").write_text("")
     for f in skillset_files():
         shutil.copy(os.path.join(SKILLSETS, f), skill / f)
+    shutil.copytree(os.path.join(SKILLSETS, "skillgen_runtime"), skill / "skillgen_runtime", ignore=shutil.ignore_patterns("__pycache__"))
     sys.path.insert(0, str(root))
     yield "hostpkg.worker.skillset"
     sys.path.remove(str(root))
+
+
+def host_worker_dir(package):
+    """The worker folder of the stand-in host package (where worker.py would be)."""
+    return os.path.dirname(importlib.import_module(package.rsplit(".", 1)[0]).__file__)
 
 
 def load_package(package, file_name):

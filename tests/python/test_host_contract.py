@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import SKILLSETS, load_bare, load_exec, load_package, model_type_of, skillset_files
+from conftest import SKILLSETS, host_worker_dir, load_bare, load_exec, load_package, model_type_of, skillset_files
 
 FILES = skillset_files()
 INIT_CALLS = {
@@ -81,10 +81,11 @@ def test_all_three_host_loaders_find_the_class(file_name, host_package):
     for module in (load_bare(file_name), load_package(host_package, file_name)):
         cls = getattr(module, "hf_" + mt)  # the host's lookup, hyphens kept
         assert cls is getattr(module, class_name)
-        assert cls.MODEL_TYPE == mt
+        assert cls.MODEL_TYPE == mt and cls.FAMILY  # a runtime family class, not the stand-in
         cls(None, None)
-    namespace = load_exec(file_name)
+    namespace = load_exec(file_name, host_worker_dir(host_package))
     assert namespace["hf_" + mt] is namespace[class_name]
+    assert namespace[class_name].FAMILY and "_skillgen_base" not in namespace
 
 
 @pytest.mark.parametrize("file_name", FILES)
@@ -115,9 +116,8 @@ def test_init_openvino_binds_4_8_and_9_arguments(file_name):
 
 
 def test_queue_has_the_methods_the_host_uses():
-    file_name = FILES[0]
-    module = load_bare(file_name)
-    queue = module._make_queue(2)
+    skill = getattr(load_bare(FILES[0]), "hf_" + model_type_of(FILES[0]))()
+    queue = skill._queue(2)
     assert queue._maxsize == 2 and queue.empty() and queue.qsize() == 0
     queue.put_nowait("a")
     queue.put_nowait("b")
@@ -132,12 +132,12 @@ def test_queue_has_the_methods_the_host_uses():
 
     assert asyncio.run(drain()) == ["a", "b"]
     assert queue.empty()
-    assert module._make_queue(0)._maxsize == 1  # AnyioQueue(0) is unbuffered: never hand it out
+    assert skill._queue(0)._maxsize == 1  # AnyioQueue(0) is unbuffered: never hand it out
 
 
 def test_package_load_uses_the_host_queue(host_package):
-    module = load_package(host_package, FILES[0])
-    assert type(module._make_queue(1)).__module__ == "hostpkg.worker.anyio_queue"
+    skill = getattr(load_package(host_package, FILES[0]), "hf_" + model_type_of(FILES[0]))()
+    assert type(skill._queue(1)).__module__ == "hostpkg.worker.anyio_queue"
 
 
 class _Opaque:

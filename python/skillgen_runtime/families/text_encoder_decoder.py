@@ -1,26 +1,24 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/generation.py" as generation %}
-{%- block summary %}text encoder-decoder (sequence-to-sequence text generation){% endblock %}
-{%- block class_doc %}Text encoder-decoder skillset: str or list[str] -> generated text per input.
+"""The text encoder decoder family: text encoder-decoder (sequence-to-sequence text generation)."""
+
+from ..base import Skillset
+from ..generation import Generation
+
+
+class TextEncoderDecoder(Generation, Skillset):
+    """Text encoder-decoder skillset: str or list[str] -> generated text per input.
 
     Input: a str, a list of str, or a dict {"text": str | list} with generation options
     "max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "num_beams". Defaults come
     from the model's generation_config (max_new_tokens 20 when it sets none). Output keeps the
     batch dimension, one entry per input even for a single str: {"generated_text": [...],
-    "generated_token_ids": [[decoder tokens after the start token], ...], "count", "generation"}.
-    {% endblock %}
-{%- block family_constants %}
+    "generated_token_ids": [[decoder tokens after the start token], ...], "count", "generation"}."""
+
+    FAMILY = "text_encoder_decoder"
+    PROCESSOR_CLASS = "AutoTokenizer"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"text2text_generation": "AutoModelForSeq2SeqLM"}
     SAMPLE_TEXT = "translate English to German: The house is wonderful."
-{%- endblock %}
-{%- block family %}
 
     # ---- text encoder-decoder: load ----
-{{- loading::processor("AutoTokenizer") }}
-{{- loading::auto_model() }}
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         return {"text": self.SAMPLE_TEXT, "max_new_tokens": 8, "do_sample": False}
@@ -40,5 +38,4 @@
     def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
         # Each row starts with the decoder start token, which is not generated text.
         return self._generation_result(model, tokenizer, outputs[:, 1:], inputs)
-{{ generation::methods() }}
-{%- endblock %}
+

@@ -1,8 +1,11 @@
-{#- Input decoding shared by the families that take images or audio. Each macro renders methods
-    of the skillset class (4-space indented); a family template imports this file and calls the
-    macro inside its `family` block:  {% import "blocks/media.py" as media %} … {{ media::images() }} -#}
+"""Input decoding shared by the families that take images or audio."""
 
-{%- macro images() %}
+from .base import SkillInputError
+
+
+class Images:
+    """Image input decoding."""
+
 
     # ---- image input: PIL image, file path, bytes, HxWxC array or tensor, or a list of them ----
 
@@ -73,11 +76,8 @@
         if np is None:
             import numpy as np
         return (np.arange(height * width * 3, dtype=np.int64).reshape(height, width, 3) * factor % 256).astype(np.uint8)
-{%- endmacro %}
 
-{#- Image-processor output on the model's device, floating tensors (pixel values) in the dtype of
-    the model's first parameter; for the families that call the processor themselves. -#}
-{%- macro to_device() %}
+
 
     def _to_device(self, encoded, model, device):
         """Tensors to the device; floating ones (pixel values) to the model's dtype as well."""
@@ -88,9 +88,12 @@
                 value = value.to(device=device, dtype=dtype) if value.is_floating_point() else value.to(device)
             moved[key] = value
         return moved
-{%- endmacro %}
 
-{%- macro audio() %}
+
+
+class Audio:
+    """Audio input decoding."""
+
 
     # ---- audio input: 1-D float array (16 kHz unless given; integer PCM is scaled to [-1, 1]),
     # WAV path or bytes, a dict {"array"/"audio": ..., "sampling_rate": n}, or a list of them ----
@@ -249,4 +252,5 @@
         if isinstance(x, (list, tuple)) and not self._is_number(x[0]):
             return [self._to_waveform(item, i, rate, target) for i, item in enumerate(x)], False
         return [self._to_waveform(x, 0, rate, target)], True
-{%- endmacro %}
+
+

@@ -1,10 +1,15 @@
-{#- Class labels shared by the classification heads (text, audio, image, video) and the
-    detectors/segmenters: names from the config's id2label, the top_k option, and top-k labels
-    per row. A family template imports this file and calls the macros it needs inside its `family`
-    block:  {% import "blocks/labels.py" as labels %} … {{ labels::names() }}{{ labels::topk(false) }}
-    (`top_k_option`: the top_k option's check) -#}
+"""Class labels shared by the classification heads (text, audio, image, video) and the
+detectors/segmenters: names from the config's id2label, the top_k option, top-k labels per row."""
 
-{%- macro names() %}
+from .base import SkillInputError
+
+
+class Labels:
+    """Mixin: label names, the top_k check, top-k classification results."""
+
+    # Adds each label's id as "label_id" to the top-k results (the vision encoder's format).
+    LABEL_IDS = False
+
 
     # ---- labels (blocks/labels.py) ----
 
@@ -15,19 +20,15 @@
 
     def _labels(self, model, count):
         return [self._label(model, i) for i in range(count)]
-{%- endmacro %}
 
-{%- macro top_k_option() %}
+
 
     def _check_top_k(self, options):
         top_k = options.get("top_k", 5)
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise SkillInputError("top_k must be an integer >= 1, not " + repr(top_k))
-{%- endmacro %}
 
-{#- `_classify`: per row the top_k labels with their scores (sigmoid for multi-label heads,
-    softmax otherwise); `label_ids` adds each label's id as "label_id". Needs names(). -#}
-{%- macro topk(label_ids) %}
+
 
     def _classify(self, model, logits, top_k):
         logits = logits.float()
@@ -40,11 +41,10 @@
         out = []
         for row in probs:
             scores, ids = row.topk(k)
-{%- if label_ids %}
-            out.append([{"label": labels[i], "label_id": i, "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
-{%- else %}
-            out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
-{%- endif %}
+            if self.LABEL_IDS:
+                out.append([{"label": labels[i], "label_id": i, "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
+            else:
+                out.append([{"label": labels[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())])
         return out
 
     def _classification_result(self, model, logits, options):
@@ -58,4 +58,5 @@
         k = int(options.get("top_k", 5))
         predictions = [[{"label": "MOCK_" + str(j), "score": 1.0 / (j + 1)} for j in range(k)] for _ in range(count)]
         return {"predictions": predictions, "count": count}
-{%- endmacro %}
+
+

@@ -1,27 +1,26 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}audio classification (audio -> top-k labels){% endblock %}
-{%- block class_doc %}Audio-classification skillset: audio or a list of audio -> top-k labels per input.
+"""The audio classification family: audio classification (audio -> top-k labels)."""
+
+from ..base import Skillset
+from ..labels import Labels
+from ..media import Audio
+
+
+class AudioClassification(Labels, Audio, Skillset):
+    """Audio-classification skillset: audio or a list of audio -> top-k labels per input.
 
     Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
     otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
     of them; or a dict {"audio": one or a list, "sampling_rate": n, "top_k": k}. Scores are the
     softmax of the logits (sigmoid when config.problem_type is multi_label_classification), labels
     come from config.id2label. Output keeps the batch dimension: {"logits": tensor [n, labels],
-    "predictions": [[{"label", "score"}, ...] per input], "count": n}.
-    {% endblock %}
-{%- block family_constants %}
+    "predictions": [[{"label", "score"}, ...] per input], "count": n}."""
+
+    FAMILY = "audio_classification"
+    PROCESSOR_CLASS = "AutoFeatureExtractor"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"audio_classification": "AutoModelForAudioClassification"}
     OPTIONS = ("top_k",)
-{%- endblock %}
-{%- block family %}
 
     # ---- audio classification: load ----
-{{- loading::processor("AutoFeatureExtractor") }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         return {"audio": self._sample_waveform(), "top_k": 3}
@@ -50,8 +49,4 @@
     def _mock_result(self, task, batch, single, options):
         # Deterministic labels for host tests without a model; labelled MOCK by the caller.
         return self._mock_classification(len(batch), options)
-{{ labels::names() }}
-{{- labels::top_k_option() }}
-{{- labels::topk(false) }}
-{{- media::audio() }}
-{%- endblock %}
+

@@ -1,28 +1,22 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- block summary %}text encoder (embeddings, fill-mask, text/token classification){% endblock %}
-{%- block class_doc %}Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
+"""The text encoder family: text encoder (embeddings, fill-mask, text/token classification)."""
+
+from ..base import Skillset
+from ..labels import Labels
+
+
+class TextEncoder(Labels, Skillset):
+    """Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
 
     Embeddings are the mask-aware mean of the last hidden state over real (non-padding) tokens,
     one row per input; {"text": ..., "normalize": True} L2-normalises them. A fill_mask head adds
-    top-k tokens per mask position, a classification head adds top-k labels from id2label.
-    {% endblock %}
-{%- block family_constants %}
+    top-k tokens per mask position, a classification head adds top-k labels from id2label."""
+
+    FAMILY = "text_encoder"
+    PROCESSOR_CLASS = "AutoTokenizer"
     HALF_PRECISION = True
-    AUTO_CLASSES = {
-        "text_embedding": "AutoModel",
-        "fill_mask": "AutoModelForMaskedLM",
-        "text_classification": "AutoModelForSequenceClassification",
-        "token_classification": "AutoModelForTokenClassification",
-    }
     SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."
-{%- endblock %}
-{%- block family %}
 
     # ---- text encoder: load ----
-{{- loading::processor("AutoTokenizer") }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         if task == "fill_mask":
@@ -113,8 +107,6 @@
                 })
             predictions.append(masks)
         return predictions
-{{- labels::names() }}
-{{- labels::topk(false) }}
 
     def _tag_tokens(self, model, tokenizer, encoded, logits):
         probs = logits.float().softmax(dim=-1)
@@ -141,4 +133,4 @@
         dims = int(self.metadata.get("mock_dimensions", 32))
         rows = [[((len(text) + 7 * j) % 17) / 17.0 for j in range(dims)] for text in batch]
         return {"embeddings": rows, "dimensions": dims, "count": len(batch)}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}dense prediction (semantic segmentation, depth estimation){% endblock %}
-{%- block class_doc %}Dense prediction skillset: image or list of images -> a per-pixel map per image.
+"""The image segmentation family: dense prediction (semantic segmentation, depth estimation)."""
+
+from ..base import Skillset
+from ..labels import Labels
+from ..media import Images
+
+
+class ImageSegmentation(Images, Labels, Skillset):
+    """Dense prediction skillset: image or list of images -> a per-pixel map per image.
 
     Input: one image, a list of images, or {"image": image | [images]}. Images: PIL images, file
     paths, bytes, HxWxC / CxHxW arrays or tensors. Every map has the input image's own size.
@@ -13,22 +16,16 @@
     depth_estimation: "depth": per image a [height][width] list of floats, the model's predicted
     depth (relative inverse depth for DPT/MiDaS-style models) from the processor's
     post_process_depth_estimation; "depth_range": per image [min, max].
-    "image_sizes": [height, width] per image.
-    {% endblock %}
-{%- block family_constants %}
+    "image_sizes": [height, width] per image."""
+
+    FAMILY = "image_segmentation"
+    PROCESSOR_CLASS = "AutoImageProcessor"
     HALF_PRECISION = True
-    AUTO_CLASSES = {
-        "image_segmentation": "AutoModelForSemanticSegmentation",
-        "depth_estimation": "AutoModelForDepthEstimation",
-    }
     # Panoptic/instance architectures (Mask2Former, OneFormer, ...) load through this class and
     # still answer post_process_semantic_segmentation.
     UNIVERSAL_AUTO_CLASS = "AutoModelForUniversalSegmentation"
-{%- endblock %}
-{%- block family %}
 
     # ---- dense prediction: load ----
-{{- loading::processor("AutoImageProcessor") }}
 
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
@@ -40,7 +37,6 @@
                 raise
         auto = getattr(self.transformers, self.UNIVERSAL_AUTO_CLASS)
         return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         return self._sample_image(48, 64)
@@ -86,9 +82,6 @@
             present.append(entries)
         result["labels"] = present
         return result
-{{ media::images() }}
-{{- media::to_device() }}
-{{- labels::names() }}
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic maps for host tests without a model; labelled MOCK by the caller.
@@ -101,4 +94,4 @@
         result["segmentation"] = [[[(r // 8 + c // 8) % 2 for c in range(w)] for r in range(h)] for h, w in sizes]
         result["labels"] = [[{"label": "LABEL_0", "label_id": 0, "fraction": 0.5}, {"label": "LABEL_1", "label_id": 1, "fraction": 0.5}] for _ in sizes]
         return result
-{%- endblock %}
+

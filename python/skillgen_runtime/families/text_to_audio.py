@@ -1,7 +1,10 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- block summary %}text to speech (text -> waveform){% endblock %}
-{%- block class_doc %}Text-to-speech skillset: str or list[str] -> one waveform per input.
+"""The text to audio family: text to speech (text -> waveform)."""
+
+from ..base import SkillInputError, Skillset
+
+
+class TextToAudio(Skillset):
+    """Text-to-speech skillset: str or list[str] -> one waveform per input.
 
     SpeechT5-style models (model.generate_speech): text -> mel spectrogram -> waveform through a
     HiFi-GAN vocoder, loaded from metadata["vocoder"], else the checkpoint's "vocoder" subfolder,
@@ -10,16 +13,13 @@
     (default 0; the decoder pre-net keeps dropout on, so each input is generated under
     torch.manual_seed(seed) in a forked RNG), "threshold", "minlenratio", "maxlenratio"}.
     Output keeps the batch dimension: {"audio": float tensor [n, longest] (zero-padded),
-    "lengths": [samples per input], "sampling_rate": int, "count": n}.
-    {% endblock %}
-{%- block family_constants %}
+    "lengths": [samples per input], "sampling_rate": int, "count": n}."""
+
+    FAMILY = "text_to_audio"
     HALF_PRECISION = False
-    AUTO_CLASSES = {"text_to_audio": "AutoModelForTextToSpectrogram"}
     DEFAULT_VOCODER = "microsoft/speecht5_hifigan"
     OPTIONS = ("speaker_embeddings", "seed", "threshold", "minlenratio", "maxlenratio")
     SAMPLE_TEXT = "Hello, this is a test."
-{%- endblock %}
-{%- block family %}
 
     # ---- text to audio: load ----
 
@@ -58,7 +58,6 @@
             self._vocoders = {}
         self._vocoders[id(endpoint)] = vocoder
         return endpoint
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         return {"text": self.SAMPLE_TEXT, "seed": 0}
@@ -130,4 +129,4 @@
         longest = max(lengths)
         audio = [[0.0] * length + [0.0] * (longest - length) for length in lengths]
         return {"audio": audio, "lengths": lengths, "sampling_rate": 16000, "count": len(batch)}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}vision encoder (image classification, image embeddings){% endblock %}
-{%- block class_doc %}Vision encoder skillset: image or list of images -> labels or embeddings.
+"""The vision encoder family: vision encoder (image classification, image embeddings)."""
+
+from ..base import SkillInputError, Skillset
+from ..labels import Labels
+from ..media import Images
+
+
+class VisionEncoder(Images, Labels, Skillset):
+    """Vision encoder skillset: image or list of images -> labels or embeddings.
 
     Input: one image, a list of images, or {"image": image | [images], "top_k": n,
     "pooling": "auto" | "pooler" | "cls" | "mean", "normalize": bool}. Images: PIL images,
@@ -16,23 +19,16 @@
     (Dinov2: the layer-normed CLS token; ResNet: global average pool; ViT: its tanh pooler),
     otherwise the mean of last_hidden_state over tokens (over H and W for feature maps);
     "cls" takes last_hidden_state[:, 0] and "mean" the token mean. "normalize": True
-    L2-normalises the rows.
-    {% endblock %}
-{%- block family_constants %}
+    L2-normalises the rows."""
+
+    FAMILY = "vision_encoder"
+    PROCESSOR_CLASS = "AutoImageProcessor"
+    LABEL_IDS = True
     HALF_PRECISION = True
-    AUTO_CLASSES = {
-        "image_classification": "AutoModelForImageClassification",
-        "image_embedding": "AutoModel",
-    }
     OPTIONS = ("top_k", "pooling", "normalize")
     POOLINGS = ("auto", "pooler", "cls", "mean")
-{%- endblock %}
-{%- block family %}
 
     # ---- vision encoder: load ----
-{{- loading::processor("AutoImageProcessor") }}
-{{- loading::auto_model() }}
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         return self._sample_image(64, 64)
@@ -52,7 +48,6 @@
     def _preprocess(self, task, processor, batch, options, device, model):
         encoded = processor(images=batch, return_tensors="pt")
         return self._to_device(encoded, model, device)
-{{- media::to_device() }}
 
     def _forward(self, task, model, inputs, options):
         return model(**inputs)
@@ -80,10 +75,6 @@
         if pooling == "cls":
             return hidden[:, 0]
         return hidden.mean(dim=1)
-{{- labels::names() }}
-{{- labels::top_k_option() }}
-{{- labels::topk(true) }}
-{{ media::images() }}
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic values for host tests without a model; labelled MOCK by the caller.
@@ -100,4 +91,4 @@
         dims = int(self.metadata.get("mock_dimensions", 32))
         rows = [[((s + 7 * j) % 17) / 17.0 for j in range(dims)] for s in sizes]
         return {"embeddings": rows, "dimensions": dims, "count": len(batch)}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/generation.py" as generation %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}image to text (captioning with generate){% endblock %}
-{%- block class_doc %}Image-to-text skillset: image(s) -> caption(s) with the model's generate().
+"""The image to text family: image to text (captioning with generate)."""
+
+from ..base import SkillInputError, Skillset
+from ..generation import Generation
+from ..media import Images
+
+
+class ImageToText(Generation, Images, Skillset):
+    """Image-to-text skillset: image(s) -> caption(s) with the model's generate().
 
     Input: an image or a list of images (PIL image, file path, bytes, HxWxC array or tensor), or
     a dict {"image": ..., "prompt": str} where the prompt is a text prefix the caption continues
@@ -11,13 +14,14 @@
     "temperature", "top_p", "top_k", "num_beams" (greedy and the model's generation_config by
     default; max_new_tokens 20 when it sets none). Output keeps the batch dimension:
     {"generated_text": [caption, ...] (the prompt prefix included, as transformers' image-to-text
-    pipeline returns it), "generated_token_ids": [[new token ids], ...], "count", "generation"}.
-    {% endblock %}
-{%- block family_constants %}
+    pipeline returns it), "generated_token_ids": [[new token ids], ...], "count", "generation"}."""
+
+    FAMILY = "image_to_text"
+    GENERATION_INPUT_KEYS = ("image", "prompt")
+    GENERATION_EXTRA_KEYS = ("prompt",)
     HALF_PRECISION = True
-    AUTO_CLASSES = {"image_to_text": "AutoModelForImageTextToText"}
-{%- endblock %}
-{%- block family %}
+
+
 
     class _ImageTextProcessor:
         """An image processor and a tokenizer as one object, for checkpoints without a processor
@@ -58,8 +62,6 @@
         image_processor = transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=trust)
         tokenizer = transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=trust)
         return self._ImageTextProcessor(image_processor, tokenizer)
-{{- loading::auto_model() }}
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         image = self._sample_image()
@@ -76,8 +78,6 @@
         images, single = self._image_batch(x)
         options["prompt"] = prompt or None
         return images, single, options
-{{ generation::cut_at_eos() }}
-{{- generation::options(" + (\"prompt\",)", "(\"image\", \"prompt\") + ") }}
 
     def _tokenizer_of(self, processor):
         return getattr(processor, "tokenizer", None) or processor
@@ -156,5 +156,4 @@
         prompt = options.get("prompt") or ""
         texts = [(prompt + " " + " ".join(words[(i + j) % 3] for j in range(kwargs["max_new_tokens"]))).strip() for i in range(len(images))]
         return {"generated_text": texts, "count": len(texts), "generation": kwargs}
-{{ media::images() }}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/dual_encoder.py" as dual_encoder %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}audio-text dual encoder (audio/text embeddings, similarity, zero-shot labels){% endblock %}
-{%- block class_doc %}Audio-text dual encoder skillset (CLAP): audio and/or texts -> embeddings in one space.
+"""The audio text dual encoder family: audio-text dual encoder (audio/text embeddings, similarity, zero-shot labels)."""
+
+from ..base import SkillInputError, Skillset
+from ..dual_encoder import DualEncoder
+from ..media import Audio
+
+
+class AudioTextDualEncoder(DualEncoder, Audio, Skillset):
+    """Audio-text dual encoder skillset (CLAP): audio and/or texts -> embeddings in one space.
 
     Input: {"audio": waveform | [waveforms], "text": str | [str], "sampling_rate": n} (audio and/or
     text), a bare str / list of str (texts), or a bare waveform / list of them. Audio: 1-D float
@@ -13,19 +16,15 @@
     features, L2-normalised unless "normalize": False). With both: "similarity" [n_audio, n_texts]
     (cosine), "logits_per_audio" (the model's scaled logits), "probabilities" (softmax over the
     texts per audio) and "predictions": per audio the texts ranked ("top_k" limits them).
-    "count" is the number of audio inputs (of texts when none).
-    {% endblock %}
-{%- block family_constants %}
+    "count" is the number of audio inputs (of texts when none)."""
+
+    FAMILY = "audio_text_dual_encoder"
+    PROCESSOR_CLASS = "AutoProcessor"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"audio_text_embedding": "AutoModel"}
     SAMPLE_TEXTS = ["a dog barking", "a piano playing"]
     OPTIONS = ("normalize", "top_k", "sampling_rate")
-{%- endblock %}
-{%- block family %}
 
     # ---- audio-text dual encoder: load ----
-{{- loading::processor("AutoProcessor") }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         return {"audio": self._sample_waveform(), "text": list(self.SAMPLE_TEXTS)}
@@ -77,6 +76,4 @@
     def _mock_result(self, task, batch, single, options):
         clips = batch["audio"]
         return self._mock_embeddings("audio_embeds", None if clips is None else list(range(len(clips))), batch["texts"], options)
-{{ dual_encoder::methods() }}
-{{- media::audio() }}
-{%- endblock %}
+

@@ -1,10 +1,13 @@
-{#- Contrastive dual encoders (a media tower and a text tower: CLIP-style vision-text, CLAP
-    audio-text, X-CLIP video-text): option checks, text tokenization, embedding normalisation,
-    zero-shot scores and ranking, mock embeddings. A family template imports this file and calls
-    the macro inside its `family` block:
-    {% import "blocks/dual_encoder.py" as dual_encoder %} … {{ dual_encoder::methods() }} -#}
+"""Contrastive dual encoders (a media tower and a text tower: CLIP-style vision-text, CLAP audio-text,
+X-CLIP video-text): option checks, text tokenization, embedding normalisation, zero-shot scores
+and ranking, mock embeddings."""
 
-{%- macro methods() %}
+from .base import SkillInputError
+
+
+class DualEncoder:
+    """Contrastive dual encoders."""
+
 
     # ---- dual encoder (blocks/dual_encoder.py): embeddings, similarity, zero-shot ranking ----
 
@@ -132,4 +135,5 @@
             result["probabilities"] = probs
             result["predictions"] = self._rank(texts, probs, options)
         return result
-{%- endmacro %}
+
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/generation.py" as generation %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}image-text to text (vision-language chat and visual question answering){% endblock %}
-{%- block class_doc %}Image-text-to-text skillset: image(s) + a prompt or chat messages -> answer text.
+"""The image text to text family: image-text to text (vision-language chat and visual question answering)."""
+
+from ..base import SkillInputError, Skillset
+from ..generation import Generation
+from ..media import Images
+
+
+class ImageTextToText(Generation, Images, Skillset):
+    """Image-text-to-text skillset: image(s) + a prompt or chat messages -> answer text.
 
     Input: {"image": image | [images], "prompt": str | [str]}: one item per image (one prompt for
     all, or one per image); a prompt without the processor's image token gets it prepended
@@ -14,14 +17,12 @@
     "temperature", "top_p", "top_k", "num_beams" (greedy and the model's generation_config by
     default; max_new_tokens 20 when it sets none). Output keeps the batch dimension:
     {"generated_text": [answer, ...] (only the new tokens), "generated_token_ids": [[ids], ...],
-    "count", "generation"}.
-    {% endblock %}
-{%- block family_constants %}
+    "count", "generation"}."""
+
+    FAMILY = "image_text_to_text"
+    GENERATION_INPUT_KEYS = ("image", "prompt", "messages")
     HALF_PRECISION = True
-    AUTO_CLASSES = {"image_text_to_text": "AutoModelForImageTextToText"}
     SAMPLE_PROMPT = "What is shown in this image?"
-{%- endblock %}
-{%- block family %}
 
     # ---- image-text to text: load ----
 
@@ -31,7 +32,6 @@
         if tokenizer is not None:
             self._left_padding(tokenizer)
         return processor
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         image = self._sample_image()
@@ -87,9 +87,6 @@
             else:
                 raise SkillInputError("the conversation has no user message to attach the image to")
         return out
-{{ generation::cut_at_eos() }}
-{{- generation::left_padding() }}
-{{- generation::options("", "(\"image\", \"prompt\", \"messages\") + ") }}
 
     def _prompt_text(self, processor, item):
         if "messages" in item:
@@ -153,5 +150,4 @@
             n = len(item.get("prompt") or "") + len(item["images"])
             texts.append(" ".join(words[(n + j) % 3] for j in range(kwargs["max_new_tokens"])))
         return {"generated_text": texts, "count": len(texts), "generation": kwargs}
-{{ media::images() }}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/dual_encoder.py" as dual_encoder %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}vision-text dual encoder (image/text embeddings, similarity, zero-shot labels){% endblock %}
-{%- block class_doc %}Vision-text dual encoder skillset: images and/or texts -> embeddings in one space.
+"""The vision text dual encoder family: vision-text dual encoder (image/text embeddings, similarity, zero-shot labels)."""
+
+from ..base import Skillset
+from ..dual_encoder import DualEncoder
+from ..media import Images
+
+
+class VisionTextDualEncoder(DualEncoder, Images, Skillset):
+    """Vision-text dual encoder skillset: images and/or texts -> embeddings in one space.
 
     Input: {"image": image | [images], "text": str | [str]} (either or both), a bare image or
     list of images, or a bare str / list of str (texts; a path string is read as an image only
@@ -13,22 +16,18 @@
     [n_images, n_texts] (cosine), "logits_per_image" (the model's scaled logits) and
     "probabilities" (softmax over the texts per image; sigmoid for SigLIP-style models, which are
     trained with a sigmoid loss), and "predictions": per image the texts ranked by probability
-    ("top_k" option limits them). "count" is the number of images (of texts when none).
-    {% endblock %}
-{%- block family_constants %}
+    ("top_k" option limits them). "count" is the number of images (of texts when none)."""
+
+    FAMILY = "vision_text_dual_encoder"
+    PROCESSOR_CLASS = "AutoProcessor"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"image_text_embedding": "AutoModel"}
     # Model types trained with a pairwise sigmoid loss: probabilities are sigmoid(logits), and the
     # text tower expects max_length padding (it pools the last position).
     SIGMOID_MODEL_TYPES = ("siglip", "siglip2")
     SAMPLE_TEXTS = ["a photo of a cat", "a photo of a dog"]
     OPTIONS = ("normalize", "top_k")
-{%- endblock %}
-{%- block family %}
 
     # ---- vision-text dual encoder: load ----
-{{- loading::processor("AutoProcessor") }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         image = self._sample_image()
@@ -86,6 +85,4 @@
         if "probabilities" in result:
             result["probability"] = "softmax"
         return result
-{{ dual_encoder::methods() }}
-{{- media::images() }}
-{%- endblock %}
+

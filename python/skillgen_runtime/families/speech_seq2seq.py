@@ -1,8 +1,11 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}sequence-to-sequence speech recognition (audio -> transcription){% endblock %}
-{%- block class_doc %}Speech sequence-to-sequence skillset: audio or a list of audio -> transcription per input.
+"""The speech seq2seq family: sequence-to-sequence speech recognition (audio -> transcription)."""
+
+from ..base import SkillInputError, Skillset
+from ..media import Audio
+
+
+class SpeechSeq2seq(Audio, Skillset):
+    """Speech sequence-to-sequence skillset: audio or a list of audio -> transcription per input.
 
     Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
     otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
@@ -12,21 +15,16 @@
     generation_config has lang_to_id/task_to_id (multilingual Whisper); otherwise they are
     listed under "ignored_options". Audio longer than the feature extractor's window (30 s for
     Whisper) is cut to it and flagged in "truncated". Output keeps the batch dimension:
-    {"text": [transcription per input], "count": n, "generation": {...}}.
-    {% endblock %}
-{%- block family_constants %}
+    {"text": [transcription per input], "count": n, "generation": {...}}."""
+
+    FAMILY = "speech_seq2seq"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"speech_recognition": "AutoModelForSpeechSeq2Seq"}
     OPTIONS = ("max_new_tokens", "num_beams", "language", "task")
-{%- endblock %}
-{%- block family %}
 
     # ---- speech seq2seq: load ----
 
     def _load_processor(self, model, task, config):
         return self._speech_processor(model, "tokenizer")
-{{- loading::speech_processor() }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         return {"audio": self._sample_waveform(), "max_new_tokens": 8}
@@ -98,5 +96,4 @@
         # Deterministic text for host tests without a model; labelled MOCK by the caller.
         texts = ["mock transcription " + str(i) for i in range(len(batch))]
         return {"text": texts, "count": len(texts), "generation": {k: options[k] for k in self.OPTIONS if k in options}}
-{{ media::audio() }}
-{%- endblock %}
+

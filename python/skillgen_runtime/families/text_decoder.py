@@ -1,8 +1,11 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/generation.py" as generation %}
-{%- block summary %}text decoder (causal language model text generation){% endblock %}
-{%- block class_doc %}Text decoder skillset: prompt(s) or chat messages -> generated continuations.
+"""The text decoder family: text decoder (causal language model text generation)."""
+
+from ..base import SkillInputError, Skillset
+from ..generation import Generation
+
+
+class TextDecoder(Generation, Skillset):
+    """Text decoder skillset: prompt(s) or chat messages -> generated continuations.
 
     Input: a str, a list of str, a chat conversation (a list of {"role", "content"} dicts, formatted
     with the tokenizer's chat_template), or a dict {"prompt": str | list} / {"messages": conversation
@@ -11,21 +14,17 @@
     20 when it sets none). Prompts are batched with left padding (pad token = eos when missing).
     Output keeps the batch dimension, one entry per input even for a single str:
     {"generated_text": [continuation, ...], "generated_token_ids": [[new token ids], ...],
-    "count", "generation": the generate() arguments used}; the continuation excludes the prompt.
-    {% endblock %}
-{%- block family_constants %}
+    "count", "generation": the generate() arguments used}; the continuation excludes the prompt."""
+
+    FAMILY = "text_decoder"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"text_generation": "AutoModelForCausalLM"}
     SAMPLE_PROMPT = "The quick brown fox"
-{%- endblock %}
-{%- block family %}
 
     # ---- text decoder: load ----
 
     def _load_processor(self, model, task, config):
         tokenizer = self.transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
         return self._left_padding(tokenizer)
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         return {"prompt": self.SAMPLE_PROMPT, "max_new_tokens": 8, "do_sample": False}
@@ -86,6 +85,4 @@
         result = self._generation_result(model, tokenizer, outputs[:, prompt_length:], inputs)
         result["generation"].pop("pad_token_id", None)
         return result
-{{ generation::methods() }}
-{{- generation::left_padding() }}
-{%- endblock %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}CTC speech recognition (audio -> transcription), or audio classification{% endblock %}
-{%- block class_doc %}CTC speech-recognition skillset: audio or a list of audio -> transcription per input.
+"""The speech ctc family: CTC speech recognition (audio -> transcription), or audio classification."""
+
+from ..base import Skillset
+from ..labels import Labels
+from ..media import Audio
+
+
+class SpeechCtc(Labels, Audio, Skillset):
+    """CTC speech-recognition skillset: audio or a list of audio -> transcription per input.
 
     Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
     otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
@@ -13,14 +16,11 @@
     recognition the checkpoint must have a CTC head: a pretraining-only checkpoint is refused at
     load instead of being given a random CTC head. A checkpoint with an audio-classification head
     (…ForSequenceClassification) gets task audio_classification: {"logits", "predictions": top-k
-    labels from id2label per input, "count"}, option "top_k".
-    {% endblock %}
-{%- block family_constants %}
+    labels from id2label per input, "count"}, option "top_k"."""
+
+    FAMILY = "speech_ctc"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"speech_recognition": "AutoModelForCTC", "audio_classification": "AutoModelForAudioClassification"}
     OPTIONS = {"speech_recognition": (), "audio_classification": ("top_k",)}
-{%- endblock %}
-{%- block family %}
 
     # ---- speech CTC: load ----
 
@@ -35,8 +35,6 @@
                 "speech recognition would add an untrained CTC layer"
             )
         return self._speech_processor(model, "CTC tokenizer")
-{{- loading::speech_processor() }}
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         return self._sample_waveform()
@@ -70,8 +68,4 @@
             return self._mock_classification(len(batch), options)
         texts = ["mock transcription " + str(i) for i in range(len(batch))]
         return {"text": texts, "count": len(texts)}
-{{ labels::names() }}
-{{- labels::top_k_option() }}
-{{- labels::topk(false) }}
-{{- media::audio() }}
-{%- endblock %}
+

@@ -1,19 +1,20 @@
-{#- Generation shared by the families that call generate(): option parsing and defaults and
-    the cut of new tokens at end-of-sequence (`options`, `cut_at_eos`: also used by the image
-    families), the generate() forward call, token-id/text results and a text mock (`forward`,
-    `text_results`, `text_mock`: text_decoder and text_encoder_decoder, which take all of them
-    through `methods`), and left padding for batched prompts (`left_padding`). Each macro renders whole
-    methods, so a family takes only the pieces it does not define itself (ruff F811).
-    Usage:  {% import "blocks/generation.py" as generation %} … {{ generation::methods() }} -#}
+"""Generation shared by the families that call generate(): option parsing and defaults, the
+generate() call, the cut of new tokens at end-of-sequence, token-id/text results, left padding for
+batched prompts, and a text mock."""
 
-{#- `accepted`: Python code appended to GENERATION_OPTIONS for the keys that _generation_kwargs
-    also accepts (e.g. ` + ("prompt",)`); `shown`: code prepended to it in the error's list of
-    allowed keys (e.g. `("image", "prompt") + `). Both "" for the text families. -#}
-{%- macro options(accepted, shown) %}
+from .base import SkillInputError
+
+
+class Generation:
+    """generate() options, calls and results."""
+
     # ---- generation options (blocks/generation.py) ----
 
     GENERATION_OPTIONS = ("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "num_beams")
     DEFAULT_MAX_NEW_TOKENS = 20
+    # Other keys _generation_kwargs accepts (e.g. "prompt"), and the input keys its error lists.
+    GENERATION_EXTRA_KEYS = ()
+    GENERATION_INPUT_KEYS = ()
 
     def _generation_kwargs(self, model, options):
         """generate() arguments: the model's generation_config, overridden per call by options.
@@ -21,9 +22,9 @@
         max_new_tokens comes from options, else generation_config.max_new_tokens, else 20 (the
         config's max_length is not used: it counts the prompt). Unknown keys raise SkillInputError.
         """
-        unknown = sorted(k for k in options if k not in self.GENERATION_OPTIONS{{ accepted }})
+        unknown = sorted(k for k in options if k not in self.GENERATION_OPTIONS + self.GENERATION_EXTRA_KEYS)
         if unknown:
-            raise SkillInputError("unknown option(s) " + repr(unknown) + "; allowed: " + repr({{ shown }}self.GENERATION_OPTIONS))
+            raise SkillInputError("unknown option(s) " + repr(unknown) + "; allowed: " + repr(self.GENERATION_INPUT_KEYS + self.GENERATION_OPTIONS))
         config = getattr(model, "generation_config", None) if model is not None else None
         kwargs = {}
         default_new = getattr(config, "max_new_tokens", None)
@@ -48,15 +49,13 @@
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise SkillInputError(name + " must be an integer >= " + str(low) + ", not " + repr(value))
         return value
-{%- endmacro %}
 
-{%- macro forward() %}
+
 
     def _forward(self, task, model, inputs, options):
         return model.generate(**inputs["encoded"], **inputs["generation"])
-{%- endmacro %}
 
-{%- macro text_results() %}
+
 
     def _eos_ids(self, model, tokenizer):
         config = getattr(model, "generation_config", None)
@@ -77,9 +76,8 @@
             "count": len(texts),
             "generation": dict(inputs["generation"]),
         }
-{%- endmacro %}
 
-{%- macro cut_at_eos() %}
+
 
     def _cut_at_eos(self, rows, eos):
         """Each row of new token ids up to and including its first end-of-sequence token."""
@@ -92,9 +90,8 @@
                     break
             token_ids.append(kept)
         return token_ids
-{%- endmacro %}
 
-{%- macro left_padding() %}
+
 
     def _left_padding(self, tokenizer):
         # Batched generation needs left padding; many checkpoints ship no pad token.
@@ -102,9 +99,8 @@
         if tokenizer.pad_token is None and tokenizer.eos_token is not None:
             tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
-{%- endmacro %}
 
-{%- macro text_mock() %}
+
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic text for host tests without a model; labelled MOCK by the caller.
@@ -112,12 +108,5 @@
         words = ["mock", "generated", "text"]
         texts = [" ".join(words[(len(str(item)) + j) % 3] for j in range(kwargs["max_new_tokens"])) for item in batch]
         return {"generated_text": texts, "count": len(texts), "generation": kwargs}
-{%- endmacro %}
 
-{%- macro methods() %}
-{{- options("", "") }}
-{{- forward() }}
-{{- text_results() }}
-{{- cut_at_eos() }}
-{{- text_mock() }}
-{%- endmacro %}
+

@@ -1,9 +1,12 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}object detection (boxes, labels, scores; zero-shot with text queries){% endblock %}
-{%- block class_doc %}Object detection skillset: image or list of images -> boxes with labels and scores.
+"""The object detection family: object detection (boxes, labels, scores; zero-shot with text queries)."""
+
+from ..base import SkillInputError, Skillset
+from ..labels import Labels
+from ..media import Images
+
+
+class ObjectDetection(Images, Labels, Skillset):
+    """Object detection skillset: image or list of images -> boxes with labels and scores.
 
     Input: one image, a list of images, or {"image": image | [images], "threshold": t,
     "top_k": n, "labels": [str]}. Images: PIL images, file paths, bytes, HxWxC / CxHxW arrays or
@@ -13,21 +16,18 @@
     Output: "detections": per image a list of {"label", "label_id", "score", "box"} sorted by
     score (highest first), box = [x_min, y_min, x_max, y_max] in the input image's pixels, from
     the processor's own post-processing; only boxes scoring at least "threshold" (default 0.5,
-    0.1 for zero-shot) are kept, then at most "top_k". "image_sizes": [height, width] per image.
-    {% endblock %}
-{%- block family_constants %}
+    0.1 for zero-shot) are kept, then at most "top_k". "image_sizes": [height, width] per image."""
+
+    FAMILY = "object_detection"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"object_detection": "AutoModelForObjectDetection"}
-    ZERO_SHOT_AUTO_CLASS = "AutoModelForZeroShotObjectDetection"
     DEFAULT_THRESHOLD = 0.5
     ZERO_SHOT_THRESHOLD = 0.1
     OPTIONS = ("threshold", "top_k", "labels")
     SAMPLE_LABELS = ["a photo of a cat", "a photo of a dog"]
-    # transformers' zero-shot detection table lists this model_type (for the mock-mode sample
-    # input; real loads decide from the loaded config's text_config).
-    ZERO_SHOT = {{ v.zero_shot_detection_py }}
-{%- endblock %}
-{%- block family %}
+    # transformers' zero-shot detection table lists this model_type (set by the generated class,
+    # whose AUTO_CLASSES then names the zero-shot Auto class); the processor follows the loaded
+    # config's text_config.
+    ZERO_SHOT = False
 
     # ---- object detection: load ----
 
@@ -39,12 +39,6 @@
         if self._zero_shot(config):
             return self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
         return self.transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
-
-    def _load_model(self, model, task, config):
-        name = self.ZERO_SHOT_AUTO_CLASS if self._zero_shot(config) else self.AUTO_CLASSES[task]
-        auto = getattr(self.transformers, name)
-        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
-{{- loading::dict_input() }}
 
     def _sample_input(self, task):
         # A small synthetic RGB image; labels only for zero-shot models.
@@ -85,7 +79,6 @@
             encoded = processor(images=batch, return_tensors="pt")
         sizes = [(image.height, image.width) for image in batch]
         return {"encoded": self._to_device(encoded, model, device), "sizes": sizes}
-{{- media::to_device() }}
 
     def _forward(self, task, model, inputs, options):
         return model(**inputs["encoded"])
@@ -134,8 +127,6 @@
             "threshold": float(threshold),
             "count": len(detections),
         }
-{{ media::images() }}
-{{- labels::names() }}
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic detections for host tests without a model; labelled MOCK by the caller.
@@ -154,4 +145,4 @@
             "threshold": float(options.get("threshold") or self.DEFAULT_THRESHOLD),
             "count": len(batch),
         }
-{%- endblock %}
+

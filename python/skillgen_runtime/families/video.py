@@ -1,10 +1,13 @@
-{% extends "base.py" %}
-{%- import "blocks/loading.py" as loading %}
-{%- import "blocks/labels.py" as labels %}
-{%- import "blocks/dual_encoder.py" as dual_encoder %}
-{%- import "blocks/media.py" as media %}
-{%- block summary %}video (video classification, video-text embeddings){% endblock %}
-{%- block class_doc %}Video skillset: videos (lists of frames) -> labels, or video/text embeddings (X-CLIP).
+"""The video family: video (video classification, video-text embeddings)."""
+
+from ..base import SkillInputError, Skillset
+from ..dual_encoder import DualEncoder
+from ..labels import Labels
+from ..media import Images
+
+
+class Video(DualEncoder, Labels, Images, Skillset):
+    """Video skillset: videos (lists of frames) -> labels, or video/text embeddings (X-CLIP).
 
     A video is a list of frames (PIL images, paths, bytes, HxWxC arrays) or a TxHxWxC array; a
     list of such videos is a batch. Frames are sampled uniformly (with repeats for short clips) to
@@ -15,15 +18,12 @@
     video_text_embedding: "video_embeds" [n_videos, dim] and/or "text_embeds" [n_texts, dim]
     (projected features, L2-normalised unless "normalize": False); with both, "logits_per_video"
     (the model's scaled, video-conditioned logits), "probabilities" (softmax over the texts) and
-    "predictions": per video the texts ranked. "count" is the number of videos (of texts when none).
-    {% endblock %}
-{%- block family_constants %}
+    "predictions": per video the texts ranked. "count" is the number of videos (of texts when none)."""
+
+    FAMILY = "video"
     HALF_PRECISION = True
-    AUTO_CLASSES = {"video_classification": "AutoModelForVideoClassification", "video_text_embedding": "AutoModel"}
     SAMPLE_TEXTS = ["a person walking", "a person dancing"]
     OPTIONS = ("top_k", "normalize")
-{%- endblock %}
-{%- block family %}
 
     # ---- video: load ----
 
@@ -32,7 +32,6 @@
         if task == "video_text_embedding":
             return transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
         return transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
-{{- loading::auto_model() }}
 
     def _sample_input(self, task):
         # Four small synthetic RGB frames (no file, no network).
@@ -131,8 +130,4 @@
             return self._mock_classification(len(videos), options)
         seeds = None if videos is None else [len(v) for v in videos]
         return self._mock_embeddings("video_embeds", seeds, texts, options, similarity=False)
-{{ dual_encoder::methods() }}
-{{- labels::names() }}
-{{- labels::topk(false) }}
-{{- media::images() }}
-{%- endblock %}
+

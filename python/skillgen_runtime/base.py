@@ -1,0 +1,274 @@
+"""The skillset base class: construction, task choice, loading, the handler skeleton
+(preprocess -> forward -> postprocess), mock mode and __test__. A family subclasses it
+(families/<family>.py) and a generated hf_<model_type>.py subclasses the family with its data."""
+
+import time
+
+from .errors import SkillInputError
+from .gpu import Gpu
+from .host import Host, skillset_package
+from .native import Native
+from .openvino import OpenVINO
+from .queues import make_queue
+
+HARDWARE_PATHS = ("cpu", "cuda", "rocm", "openvino", "apple", "qualcomm")
+
+
+class Skillset(OpenVINO, Native, Gpu, Host):
+    """A skillset: construction is cheap (no torch import, no model load); every init_* method
+    returns the host's 5-tuple (endpoint, tokenizer_or_processor, handler, queue, batch_size).
+    Handlers take one input or a list and return a dict with "implementation_type" ("REAL",
+    "MOCK" or "ERROR"), never raising: errors come back as {"error": ...}.
+
+    A family class sets FAMILY, TASKS and its own constants; the generated class sets the data of
+    its model_type (the attributes below that are None or empty here)."""
+
+    # Set by the generated class (the data of one model_type, from models.toml and the tables).
+    MODEL_TYPE = None
+    DEFAULT_TASK = None
+    DEFAULT_MODEL = None
+    MODEL_IDS = ()
+    # Task per model id listed in models.toml, and per head class of this model_type.
+    MODEL_TASKS = {}
+    HEAD_TASKS = {}
+    HARDWARE = HARDWARE_PATHS
+    TRUST_REMOTE_CODE = False
+    # task -> transformers Auto class name that loads it (data/tasks.toml).
+    AUTO_CLASSES = {}
+    # Set by the family class.
+    FAMILY = None
+    TASKS = ()
+    HALF_PRECISION = False
+    # The tokenizer/processor Auto class, for families that load it with one class.
+    PROCESSOR_CLASS = None
+
+    def __init_subclass__(cls, **kwargs):
+        # The hand-written skillsets' handler factories, create_<hardware>_<task>_endpoint_handler,
+        # one per hardware path and task of the family.
+        super().__init_subclass__(**kwargs)
+        for hardware in HARDWARE_PATHS:
+            for task in cls.TASKS:
+                name = "create_" + hardware + "_" + task + "_endpoint_handler"
+                if name not in cls.__dict__:
+                    setattr(cls, name, _handler_factory(hardware, task))
+
+    def __init__(self, resources=None, metadata=None):
+        self.resources = resources if isinstance(resources, dict) else {}
+        self.metadata = metadata if isinstance(metadata, dict) else {}
+        self.torch = self.resources.get("torch")
+        self.transformers = self.resources.get("transformers")
+        self.np = self.resources.get("numpy", self.resources.get("np"))
+        self.endpoints = {}
+
+    def init(self):
+        """Imports torch, transformers and numpy unless the host passed them in resources."""
+        if self.torch is None:
+            import torch
+            self.torch = torch
+        if self.transformers is None:
+            import transformers
+            self.transformers = transformers
+        if self.np is None:
+            import numpy
+            self.np = numpy
+        return self
+
+    def init_cpu(self, model=None, device="cpu", cpu_label="cpu"):
+        return self._init_endpoint(model, "cpu", cpu_label, "cpu")
+
+
+    def _queue(self, size):
+        return make_queue(size, skillset_package(type(self)))
+
+    # ---- loading: the model through its task's Auto class, the processor through one class ----
+
+    def _load_model(self, model, task, config):
+        auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+
+    def _load_processor(self, model, task, config):
+        auto = getattr(self.transformers, self.PROCESSOR_CLASS)
+        return auto.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+
+    def _speech_processor(self, model, what):
+        """AutoProcessor, refused unless it pairs a feature extractor with a tokenizer (`what` names
+        the tokenizer in the error)."""
+        processor = self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        if getattr(processor, "tokenizer", None) is None or getattr(processor, "feature_extractor", None) is None:
+            raise ValueError(repr(model) + " has no feature extractor + " + what + " pair (AutoProcessor gave " + type(processor).__name__ + ")")
+        return processor
+
+    def _dict_input(self, x, key, allowed=None):
+        """(input, options) from a dict {key: input, option: value, ...}; any other x is the input
+        itself, with no options. allowed: the option names (None: any), others raise."""
+        if not isinstance(x, dict):
+            return x, {}
+        if key not in x:
+            raise SkillInputError("a dict input needs '" + key + "'")
+        if allowed is not None:
+            unknown = sorted(k for k in x if k != key and k not in allowed)
+            if unknown:
+                raise SkillInputError("unknown key(s) " + repr(unknown) + "; allowed: " + repr((key,) + tuple(allowed)))
+        return x[key], {k: v for k, v in x.items() if k != key}
+
+    def _mock_requested(self):
+        return bool(self.metadata.get("mock") or self.resources.get("mock"))
+
+    def _init_endpoint(self, model, device, label, backend, fallback=None, gpu_utils=None):
+        model = model or self.DEFAULT_MODEL
+        if self._mock_requested():
+            return self._mock_endpoint(model, label, backend)
+        try:
+            self.init()
+            endpoint, processor, task = self._load(model, device)
+        except Exception as e:
+            batch_size = self._batch_size("cpu")
+            message = "could not load " + repr(model) + " on " + device + ": " + type(e).__name__ + ": " + str(e)
+            handler = self._error_handler(message, label)
+            return (None, None, handler, self._queue(batch_size), batch_size)
+        note = None
+        if gpu_utils is not None:
+            try:
+                optimized = gpu_utils.optimize_cuda_memory(endpoint, device, bool(self.HALF_PRECISION))
+                if optimized is not None:
+                    endpoint = optimized
+                note = "host cuda_utils.optimize_cuda_memory applied"
+            except Exception as e:
+                note = "host cuda_utils.optimize_cuda_memory failed (" + type(e).__name__ + ": " + str(e) + "); model used as loaded"
+        batch_size = self._batch_size(device)
+        handler = self._make_handler(task, endpoint, processor, device, label, "REAL", fallback, backend="torch", note=note)
+        self.endpoints[label] = {"model": model, "task": task, "device": device, "backend": "torch", "hardware": backend}
+        return (endpoint, processor, handler, self._queue(batch_size), batch_size)
+
+    def _load(self, model, device):
+        config = self.transformers.AutoConfig.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        task = self._task_for(model, config)
+        processor = self._load_processor(model, task, config)
+        endpoint = self._load_model(model, task, config)
+        if device.startswith("cuda") and self.HALF_PRECISION:
+            endpoint = endpoint.half()
+        endpoint = endpoint.to(device)
+        endpoint.eval()
+        return endpoint, processor, task
+
+    def _task_for(self, model, config):
+        """metadata["task"], else the task models.toml gave this model, else the loaded head's."""
+        task = self.metadata.get("task")
+        if task:
+            if task not in self.TASKS:
+                raise SkillInputError("task " + repr(task) + " is not one of " + repr(self.TASKS))
+            return task
+        if model in self.MODEL_TASKS:
+            return self.MODEL_TASKS[model]
+        for arch in getattr(config, "architectures", None) or ():
+            if arch in self.HEAD_TASKS:
+                return self.HEAD_TASKS[arch]
+        return self.DEFAULT_TASK
+
+    # ---- mock mode: only when asked for (metadata/resources "mock"), always labelled MOCK ----
+
+    def _mock_endpoint(self, model, label, backend):
+        task = self.metadata.get("task") if self.metadata.get("task") in self.TASKS else self.DEFAULT_TASK
+        batch_size = self._batch_size("cpu")
+        handler = self._make_handler(task, None, None, "cpu", label, "MOCK")
+        return ("mock:" + str(model or self.DEFAULT_MODEL), None, handler, self._queue(batch_size), batch_size)
+
+    # ---- handlers: preprocess -> forward -> postprocess ----
+    def _make_handler(self, task, endpoint, processor, device, label, implementation, fallback=None, backend=None, note=None):
+        backend = backend or ("mock" if implementation == "MOCK" else "torch")
+
+        def handler(x=None):
+            result = self._handle(task, endpoint, processor, device, label, implementation, fallback, x)
+            result["backend"] = backend
+            if note:
+                result["backend_note"] = note
+            return result
+
+        handler.task = task
+        return handler
+
+    def _error_handler(self, message, label):
+        def handler(x=None):
+            return {"error": message, "implementation_type": "ERROR", "hardware_label": label}
+
+        handler.task = None
+        return handler
+
+    def _handle(self, task, endpoint, processor, device, label, implementation, fallback, x):
+        start = time.time()
+        try:
+            batch, single, options = self._split_input(task, x)
+            if implementation == "MOCK":
+                result = self._mock_result(task, batch, single, options)
+            else:
+                inputs = self._preprocess(task, processor, batch, options, device, endpoint)
+                with self.torch.no_grad():
+                    outputs = self._forward(task, endpoint, inputs, options)
+                result = self._postprocess(task, endpoint, processor, inputs, outputs, single, options)
+        except SkillInputError as e:
+            result = {"error": str(e)}
+        except Exception as e:
+            result = {"error": type(e).__name__ + ": " + str(e)}
+        result["implementation_type"] = "ERROR" if "error" in result else implementation
+        result["task"] = task
+        result["device"] = device
+        result["hardware_label"] = label
+        if fallback:
+            result["fallback"] = fallback
+        result["elapsed_time"] = time.time() - start
+        return result
+
+    def _text_batch(self, x, expected):
+        """A str or a list of str as (batch, single); anything else raises SkillInputError."""
+        if isinstance(x, str):
+            batch, single = [x], True
+        elif isinstance(x, (list, tuple)):
+            batch, single = list(x), False
+        else:
+            raise SkillInputError("expected " + expected + "; got " + type(x).__name__)
+        if not batch:
+            raise SkillInputError("the input list is empty")
+        for i, item in enumerate(batch):
+            if not isinstance(item, str):
+                raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not str")
+        return batch, single
+
+    def __test__(self, endpoint_model, endpoint_handler, endpoint_label, tokenizer=None):
+        """Runs the task's sample input through the handler (no network) and reports timing."""
+        task = getattr(endpoint_handler, "task", None) or self.DEFAULT_TASK
+        start = time.time()
+        try:
+            result = endpoint_handler(self._sample_input(task))
+            import inspect  # lazily, like asyncio: module import stays cheap
+
+            if inspect.iscoroutine(result):
+                import asyncio
+
+                result = asyncio.run(result)
+        except Exception as e:
+            result = {"error": type(e).__name__ + ": " + str(e)}
+        if not isinstance(result, dict):
+            result = {"error": "handler returned " + type(result).__name__ + ", not a dict"}
+        return {
+            "model": endpoint_model,
+            "label": endpoint_label,
+            "task": task,
+            "ok": "error" not in result,
+            "error": result.get("error"),
+            "implementation_type": result.get("implementation_type"),
+            "elapsed_time": time.time() - start,
+        }
+
+
+def _handler_factory(hardware, task):
+    def create_handler(self, endpoint_model=None, device="cpu", hardware_label=hardware, endpoint=None, tokenizer=None):
+        """A handler for the task over an already-loaded endpoint on the hardware."""
+        if endpoint is None:
+            return self._error_handler("no endpoint loaded for " + repr(endpoint_model), hardware_label)
+        backend = "openvino" if type(endpoint).__module__.startswith("optimum.intel") else "torch"
+        if backend == "openvino":
+            device = "cpu"
+        return self._make_handler(task, endpoint, tokenizer, device, hardware_label, "REAL", backend=backend)
+
+    create_handler.__name__ = "create_" + hardware + "_" + task + "_endpoint_handler"
+    return create_handler

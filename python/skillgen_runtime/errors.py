@@ -1,0 +1,6 @@
+"""Errors a handler reports as {"error": ...}."""
+
+
+class SkillInputError(ValueError):
+    """Bad handler input; reported to the caller as {"error": ...}."""
+
