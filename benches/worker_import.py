@@ -84,7 +84,7 @@ def main():
             empty.append(once(empty_root))
     added = [f - e for f, e in zip(full, empty)]
     print(
-        "%s: %d skillsets, %d .py files, %.2f MB; worker import adds median %.3f s (%.3f-%.3f) over %.3f s bare, %d runs"
+        "%s: %d skillsets, %d .py files, %.2f MB; worker import adds median %.3f s (%.3f-%.3f) over %.4f s bare, %d runs"
         % (source, skillsets, files, total / 1e6, statistics.median(added), min(added), max(added), statistics.median(empty), runs)
     )
 
