@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use skillgen::generator::{coverage_manifest, pycheck, Config};
+use skillgen_generator::{check_python, coverage_manifest, Config};
 
 fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     v.sort();
@@ -38,7 +38,7 @@ fn main() {
         bytes = out.files.iter().map(|f| f.contents.len()).sum::<usize>();
         let t = Instant::now();
         for f in &out.files {
-            pycheck::check(&f.contents).unwrap();
+            check_python(&f.contents).unwrap();
         }
         parse.push(t.elapsed());
     }

@@ -5,49 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
+mod common;
 
-/// A copy of the package in a temp dir, edited by `edit`, then `cargo build`; returns stderr.
+use common::copy_workspace;
+
+/// A copy of the workspace in a temp dir, edited by `edit`, then `cargo build`; returns stderr.
 fn build_copy(edit: impl FnOnce(&Path)) -> (bool, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("skillgen");
-    for f in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "build.rs",
-        "askama.toml",
-        "models.toml",
-    ] {
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::copy(root.join(f), pkg.join(f)).unwrap();
-    }
-    for d in [
-        "src",
-        "templates",
-        "data",
-        "autoconfigs",
-        "benches",
-        "python",
-    ] {
-        copy_dir(&root.join(d), &pkg.join(d));
-    }
-    // The copy builds its build script unoptimised: compiling the build dependencies at opt-level
-    // 3 in a second target dir costs minutes and changes nothing this test looks at.
-    let manifest = std::fs::read_to_string(pkg.join("Cargo.toml")).unwrap();
-    let manifest = manifest.replace("[profile.dev.build-override]\nopt-level = 3", "");
-    std::fs::write(pkg.join("Cargo.toml"), manifest).unwrap();
+    copy_workspace(&pkg);
     edit(&pkg);
     let target: PathBuf = root.join("target").join("build-error-tests");
     let out = Command::new(env!("CARGO"))

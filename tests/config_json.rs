@@ -6,9 +6,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use skillgen::generator::autoconfig::{parse_json, AutoConfig};
-use skillgen::generator::manifest::Manifest;
-use skillgen::generator::{detect, generate_from_plan, Planned};
+use skillgen_generator::Manifest;
+use skillgen_generator::{detect, generate_from_plan, Planned};
+use skillgen_generator::{parse_json, AutoConfig};
 
 const PATH: &str = "autoconfigs/m/config.json";
 
@@ -20,7 +20,7 @@ fn generate(json: &str) -> Result<String, String> {
         .unwrap()
         .models
         .remove(0);
-    let detection = detect::detect(&entry, Some(&config)).map_err(|e| e.to_string())?;
+    let detection = detect(&entry, Some(&config)).map_err(|e| e.to_string())?;
     let planned = Planned {
         entry,
         config_path: None,

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use skillgen::generator::autoconfig::AutoConfig;
-use skillgen::generator::detect::{self, Family};
-use skillgen::generator::manifest::Manifest;
+use skillgen_generator::AutoConfig;
+use skillgen_generator::Manifest;
+use skillgen_generator::{coverage, detect, model_type_count, Family};
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
@@ -59,7 +59,7 @@ fn outcome(id: &str, path: &Path) -> String {
         Ok(c) => c,
         Err(e) => return format!("error: {e}"),
     };
-    match detect::detect(&manifest.models[0], Some(&config)) {
+    match detect(&manifest.models[0], Some(&config)) {
         Ok(d) => format!(
             "{}:{}/{}{}",
             d.model_type,
@@ -340,8 +340,8 @@ fn every_shared_real_world_config_detects_correctly_or_errors_clearly() {
 
 #[test]
 fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
-    let coverage = detect::coverage();
-    assert_eq!(coverage.len(), detect::table().model_types.len());
+    let coverage = coverage();
+    assert_eq!(coverage.len(), model_type_count());
     let supported = coverage.iter().filter(|(_, o)| o.is_ok()).count();
     // Most model types have an inference head skillgen serves.
     assert!(
@@ -382,7 +382,7 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
 #[test]
 #[ignore = "prints the coverage summary; run with --ignored --nocapture"]
 fn print_coverage() {
-    let cov = detect::coverage();
+    let cov = coverage();
     let mut by_family = std::collections::BTreeMap::new();
     let mut reasons = std::collections::BTreeMap::new();
     for (mt, o) in &cov {
@@ -410,7 +410,7 @@ fn print_coverage() {
 #[test]
 fn docs_model_types_is_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model-types.md");
-    let current = skillgen::generator::coverage_markdown();
+    let current = skillgen_generator::coverage_markdown();
     if std::env::var_os("SKILLGEN_BLESS").is_some() {
         std::fs::write(&path, &current).unwrap();
     }
@@ -432,7 +432,7 @@ fn every_cached_config_has_a_provenance_row_and_every_model_a_config() {
         .collect();
     let manifest = Manifest::load(&root.join("models.toml")).unwrap();
     for m in &manifest.models {
-        let id = skillgen::generator::naming::cache_dir_name(&m.id, m.revision.as_deref());
+        let id = skillgen_generator::naming::cache_dir_name(&m.id, m.revision.as_deref());
         if m.model_type.is_none() {
             assert!(
                 root.join("autoconfigs")

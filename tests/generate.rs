@@ -1,10 +1,9 @@
-//! The generator end to end through the library and the `skillgen` binary: manifests, configs,
-//! detection errors, naming, and the CLI commands.
+//! The generator end to end through the library: manifests, configs,
+//! detection errors, naming (the CLI's end-to-end tests are crates/cli/tests/cli.rs).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use skillgen::Config;
+use skillgen_generator::Config;
 
 const BERT: &str = r#"{"model_type": "bert", "architectures": ["BertModel"], "hidden_size": 8}"#;
 
@@ -32,13 +31,6 @@ impl Case {
     }
     fn error(&self) -> String {
         self.generator().generate().unwrap_err().to_string()
-    }
-    fn skillgen(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_skillgen"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
     }
 }
 
@@ -138,65 +130,6 @@ fn unknown_model_types_and_template_less_families_are_clear_errors() {
         e.contains("not in transformers") && e.contains("family"),
         "{e}"
     );
-}
-
-#[test]
-fn cli_generate_list_and_explain() {
-    let case = Case::new("[[model]]\nid = \"a/bert-one\"\n");
-    case.config("a/bert-one", BERT);
-    let out = case.skillgen(&["generate", "--out", "gen"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(case.path("gen/skillsets/hf_bert.py").is_file());
-    assert!(case.path("gen/manifest.json").is_file());
-
-    let out = case.skillgen(&["explain", "a/bert-one"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
-    assert!(
-        text.contains("family:     text_encoder") && text.contains("[BertModel]"),
-        "{text}"
-    );
-
-    let out = case.skillgen(&["explain", "nope"]);
-    assert!(!out.status.success());
-
-    // `list` shows what this build embedded: the repository's default models.toml.
-    let out = case.skillgen(&["list"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("sentence-transformers/all-MiniLM-L6-v2") && text.contains("hf_bert.py"),
-        "{text}"
-    );
-
-    let bad = Case::new("[[model]]\nid = \"x y\"\n");
-    let out = bad.skillgen(&["generate", "--out", "gen"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("models.toml:2:6"));
-    assert!(!bad.path("gen").exists(), "a failed run writes nothing");
-}
-
-#[test]
-fn a_failed_run_leaves_the_previous_output_intact() {
-    let case = Case::new("[[model]]\nid = \"m\"\n");
-    case.config("m", BERT);
-    let out = case.path("gen");
-    skillgen::generator::write_output(&case.generator().generate().unwrap(), &out).unwrap();
-    let before = std::fs::read(out.join("skillsets/hf_bert.py")).unwrap();
-    std::fs::write(
-        case.path("models.toml"),
-        "[[model]]\nid = \"m\"\n[[model]]\nid = \"gone\"\n",
-    )
-    .unwrap();
-    assert!(case.skillgen(&["generate", "--out", "gen"]).status.code() == Some(1));
-    assert_eq!(
-        std::fs::read(out.join("skillsets/hf_bert.py")).unwrap(),
-        before
-    );
-    assert!(Path::new(&out.join("manifest.json")).is_file());
 }
 
 /// `explain` reports the Auto class the generated file loads: for every model of the default

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use skillgen::Config;
+use skillgen_generator::Config;
 
 /// One model_type per family (the file name in the default models.toml's output).
 const GOLDEN: &[&str] = &[

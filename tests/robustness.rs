@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use skillgen::generator::autoconfig::AutoConfig;
-use skillgen::generator::manifest::Manifest;
-use skillgen::generator::{detect, generate_from_plan, pycheck, Planned};
+use skillgen_generator::AutoConfig;
+use skillgen_generator::Manifest;
+use skillgen_generator::{check_python, detect, generate_from_plan, Planned};
 
-fn entry(id: &str) -> skillgen::generator::manifest::ModelEntry {
+fn entry(id: &str) -> skillgen_generator::ModelEntry {
     Manifest::parse(
         Path::new("models.toml"),
         format!("[[model]]\nid = \"{id}\"\n"),
@@ -23,7 +23,7 @@ fn generate(json: &str) -> Result<String, String> {
     let path = Path::new("autoconfigs/m/config.json");
     let config = AutoConfig::parse(path, "m", json.as_bytes()).map_err(|e| e.to_string())?;
     let e = entry("m");
-    let detection = detect::detect(&e, Some(&config)).map_err(|e| e.to_string())?;
+    let detection = detect(&e, Some(&config)).map_err(|e| e.to_string())?;
     let planned = Planned {
         entry: e,
         config_path: None,
@@ -111,7 +111,7 @@ fn malformed_configs_give_one_clear_error_each() {
         let got = AutoConfig::parse(path, "m", bytes)
             .map_err(|e| e.to_string())
             .and_then(|c| {
-                detect::detect(&entry("m"), Some(&c))
+                detect(&entry("m"), Some(&c))
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             });
@@ -129,7 +129,7 @@ fn oversized_and_symlinked_cache_entries_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m");
     std::fs::create_dir_all(&m).unwrap();
-    let big = vec![b' '; (skillgen::generator::autoconfig::MAX_CONFIG_BYTES + 1) as usize];
+    let big = vec![b' '; (skillgen_generator::MAX_CONFIG_BYTES + 1) as usize];
     std::fs::write(m.join("config.json"), big).unwrap();
     let err = AutoConfig::load(dir.path(), "m", None)
         .unwrap_err()
@@ -293,7 +293,7 @@ proptest! {
     fn arbitrary_config_json_gives_an_error_or_valid_python(value in config_json()) {
         let text = serde_json::to_string(&value).unwrap();
         if let Ok(py) = generate(&text) {
-            prop_assert!(pycheck::check(&py).is_ok());
+            prop_assert!(check_python(&py).is_ok());
         }
     }
 
@@ -332,7 +332,7 @@ fn fuzz_report() {
     runner
         .run(&config_json(), |value| {
             if let Ok(py) = generate(&serde_json::to_string(&value).unwrap()) {
-                prop_assert!(pycheck::check(&py).is_ok());
+                prop_assert!(check_python(&py).is_ok());
                 rendered.set(rendered.get() + 1);
             }
             Ok(())

@@ -6,9 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use skillgen::generator::header::{self, Marker};
-use skillgen::generator::pycheck;
-use skillgen::vendor::{self, Action, Foreign, Options, Skillset};
+use skillgen_cli::vendor::{self, Action, Foreign, Options, Skillset};
+use skillgen_generator::check_python;
+use skillgen_generator::header::{self, Marker};
 
 /// An owned skillset, with a real header (as the build writes it).
 struct Owned {
@@ -282,7 +282,7 @@ fn register_keeps_everything_outside_its_block_and_is_idempotent() {
         ),
         "{first}"
     );
-    pycheck::check(&first).unwrap();
+    check_python(&first).unwrap();
 
     // Text after the block, and a re-run: the bytes outside stay, the block is not duplicated.
     fs::write(dir.join("__init__.py"), first.clone() + tail).unwrap();
@@ -307,7 +307,7 @@ fn register_keeps_everything_outside_its_block_and_is_idempotent() {
         !second.contains("_skillgen_load"),
         "the loader is only emitted when needed"
     );
-    pycheck::check(&second).unwrap();
+    check_python(&second).unwrap();
 }
 
 #[test]
@@ -321,7 +321,7 @@ fn register_creates_a_missing_init_py() {
     assert!(
         init.starts_with(vendor::BEGIN_MARK) && init.ends_with(&format!("{}\n", vendor::END_MARK))
     );
-    pycheck::check(&init).unwrap();
+    check_python(&init).unwrap();
 }
 
 #[test]
@@ -529,7 +529,9 @@ fn mode_sets_permissions_and_updates_keep_them_otherwise() {
 // --- The binary: flags and exit codes (it vendors what this build embedded). ---
 
 fn skillgen(dir: &Path, args: &[&str]) -> Output {
+    // From the repository root: vendor generates its default models.toml.
     Command::new(env!("CARGO_BIN_EXE_skillgen"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .arg("vendor")
         .arg("--into")
         .arg(dir)
@@ -662,7 +664,7 @@ fn cli_mode_prune_and_register() {
         init.starts_with("VERSION = 1\n\n# BEGIN skillgen registrations"),
         "{init}"
     );
-    pycheck::check(&init).unwrap();
+    check_python(&init).unwrap();
     assert_eq!(
         code(&skillgen(dir, &["--check", "--mode", "640", "--register"])),
         0

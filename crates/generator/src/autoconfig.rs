@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::error::Error;
-use super::naming;
+use crate::error::Error;
+use crate::naming;
 
 /// Real configs are a few KiB (a 1000-label id2label makes ~60 KiB); anything past this is refused.
 pub const MAX_CONFIG_BYTES: u64 = 4 << 20;

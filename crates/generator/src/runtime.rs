@@ -2,9 +2,9 @@
 //! and unit-tested on its own), embedded in the generator so `generate` writes it beside the
 //! skillsets and `vendor` installs it with nothing but the binary.
 
-use super::error::Error;
-use super::header;
-use super::pycheck;
+use crate::error::Error;
+use crate::header;
+use crate::pycheck;
 
 /// The runtime API the generated files are written against; `skillgen_runtime.API_VERSION` says the
 /// same (a unit test checks). A thin file refuses a runtime of another version with an error handler.
@@ -22,7 +22,7 @@ pub struct RuntimeSource {
 
 macro_rules! runtime_files {
     ($($path:literal),* $(,)?) => {
-        &[$(RuntimeSource { path: $path, source: include_str!(concat!("../../python/", $path)) }),*]
+        &[$(RuntimeSource { path: $path, source: include_str!(concat!("../../../python/", $path)) }),*]
     };
 }
 
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn sources_list_every_python_file_of_the_runtime() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python");
         let mut found = Vec::new();
         let mut stack = vec![root.join(DIR)];
         while let Some(dir) = stack.pop() {

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::detect::{Family, Task};
-use super::error::{line_col, Error, Errors};
-use super::naming;
+use crate::detect::{Family, Task};
+use crate::error::{line_col, Error, Errors};
+use crate::naming;
 
 /// Every hardware path of the host's contract, in the order the skillset defines them.
 pub const HARDWARE: [&str; 6] = ["cpu", "cuda", "rocm", "openvino", "apple", "qualcomm"];
@@ -66,6 +66,44 @@ struct RawModel {
 impl Manifest {
     /// Reads and validates a manifest file; every problem is reported, each with file:line:col.
     pub fn load(path: &Path) -> Result<Manifest, Errors> {
+        Self::parse(path, Self::read(path)?)
+    }
+
+    /// The one entry with this id, parsed on its own: problems in other entries do not stop it.
+    /// Each `[[model]]` table is parsed alone (line numbers kept), so `explain` can still say what
+    /// a model resolves to while another entry is broken.
+    pub fn load_one(path: &Path, id: &str) -> Result<Option<ModelEntry>, Errors> {
+        let text = Self::read(path)?;
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let starts: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].trim_start().starts_with("[[model]]"))
+            .collect();
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(lines.len());
+            // Blank lines in place of the others keep every line number of this table.
+            let chunk: String = (0..lines.len())
+                .map(|i| {
+                    if (start..end).contains(&i) {
+                        lines[i]
+                    } else {
+                        "\n"
+                    }
+                })
+                .collect();
+            match Self::parse(path, chunk) {
+                Ok(m) if m.models.first().is_some_and(|e| e.id == id) => {
+                    return Ok(m.models.into_iter().next())
+                }
+                Err(errors) if errors.0.iter().any(|e| e.model.as_deref() == Some(id)) => {
+                    return Err(errors)
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn read(path: &Path) -> Result<String, Errors> {
         let err = |m: String| Error::new(m).file(path);
         let meta = std::fs::metadata(path).map_err(|e| {
             err(format!("cannot read the model manifest: {e}"))
@@ -80,12 +118,11 @@ impl Manifest {
             .into());
         }
         let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
+        Ok(String::from_utf8(bytes).map_err(|e| {
             let off = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             err("the manifest is not valid UTF-8".into()).at_offset(&text, off)
-        })?;
-        Self::parse(path, text)
+        })?)
     }
 
     /// Parses manifest text; `path` is only used in messages.

@@ -19,7 +19,7 @@ pub fn check(source: &str) -> Result<(), Vec<SyntaxError>> {
     let options = ParseOptions::from(Mode::Module).with_target_version(PythonVersion::PY39);
     let parsed = parse_unchecked(source, options);
     let at = |start: usize, message: String| {
-        let (line, column) = super::error::line_col(source, start.min(source.len()));
+        let (line, column) = crate::error::line_col(source, start.min(source.len()));
         let source_line = source.lines().nth(line - 1).unwrap_or("").to_string();
         SyntaxError {
             line,

@@ -17,9 +17,9 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::generator::header::{self, Marker};
-use crate::generator::registry::EmbeddedSkillset;
-use crate::generator::{naming, pycheck, runtime, Error};
+use skillgen_generator::header::{self, Marker};
+
+use skillgen_generator::{check_python, naming, runtime, Error, GeneratedFile};
 
 /// Where the skillsets go by default: the sibling ipfs_accelerate_py checkout.
 pub const DEFAULT_DIR: &str = "../ipfs_accelerate_py/worker/skillset/";
@@ -41,12 +41,12 @@ pub struct Skillset<'a> {
     pub contents: &'a str,
 }
 
-impl<'a> From<&'a EmbeddedSkillset> for Skillset<'a> {
-    fn from(s: &'a EmbeddedSkillset) -> Self {
+impl<'a> From<&'a GeneratedFile> for Skillset<'a> {
+    fn from(s: &'a GeneratedFile) -> Self {
         Skillset {
-            file_name: s.file_name,
-            model_type: s.model_type,
-            contents: s.contents,
+            file_name: &s.file_name,
+            model_type: &s.model_type,
+            contents: &s.contents,
         }
     }
 }
@@ -720,7 +720,7 @@ pub fn registration_block(skillsets: &[Skillset]) -> Result<String, Error> {
     block.extend(lines);
     block.push_str(END_MARK);
     block.push('\n');
-    if let Err(errors) = pycheck::check(&block) {
+    if let Err(errors) = check_python(&block) {
         // Only reachable through a bug in the lines above: the input is validated.
         return Err(Error::new(format!(
             "internal error: the registration block is not valid Python: {errors:?}"

@@ -1,21 +1,36 @@
-//! The generator, shared by `build.rs` and the `skillgen` binary (prost-build's shape: a
-//! [`Config`] and a generate call). Data flows one way:
-//! manifest → config cache → detection → render (+ Python parse check) → files.
+//! skillgen's generator: `models.toml` + cached AutoConfigs → thin `hf_<model_type>.py` skillsets
+//! over the Python runtime (`python/skillgen_runtime`), in memory. prost-build's shape: a
+//! [`Config`], an in-memory [`Config::generate`], and a separate write step ([`write_output`]).
+//! No network, no cargo-specific output: the root package's `build.rs` and the `skillgen` CLI
+//! (crates/cli) are thin users of this crate.
+//!
+//! ```no_run
+//! let output = skillgen_generator::Config::new("models.toml", "autoconfigs").generate()?;
+//! skillgen_generator::write_output(&output, std::path::Path::new("out"))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Data flows one way: manifest → config cache → detection → render (+ Python parse check) →
+//! files.
 
 // `Error` carries file, position, model, field and fix text; it is built only on the cold error
 // path, so its size in `Result` does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod autoconfig;
-pub mod detect;
-pub mod error;
+mod autoconfig;
+mod detect;
+mod error;
 pub mod header;
-pub mod manifest;
+mod manifest;
 pub mod naming;
-pub mod pycheck;
-pub mod registry;
-pub mod render;
+mod pycheck;
+mod render;
 pub mod runtime;
+
+pub use autoconfig::{config_path, parse_json, AutoConfig, JsonError, MAX_CONFIG_BYTES};
+pub use detect::{coverage, detect, Coverage, Detection, Family, Task};
+pub use manifest::{Manifest, ModelEntry, HARDWARE};
+pub use pycheck::{check as check_python, SyntaxError};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,9 +39,16 @@ use serde::Serialize;
 
 pub use error::{Error, Errors};
 
-use autoconfig::AutoConfig;
-use detect::Detection;
-use manifest::{Manifest, ModelEntry};
+/// The transformers version the detection table (`data/transformers_auto.json`) was extracted from.
+pub fn transformers_version() -> &'static str {
+    &detect::table().transformers_version
+}
+
+/// How many model types that transformers version knows.
+pub fn model_type_count() -> usize {
+    detect::table().model_types.len()
+}
+
 use render::Skillset;
 
 /// Where the generator reads from.
@@ -108,6 +130,20 @@ impl Config {
         }
     }
 
+    /// Reads and detects one model of the manifest (for `skillgen explain`): other entries are not
+    /// read, so their problems do not hide this one's answer. `Ok(None)`: no such id.
+    pub fn plan_model(&self, id: &str) -> Result<Option<Planned>, Errors> {
+        let Some(entry) = Manifest::load_one(&self.models, id)? else {
+            return Ok(None);
+        };
+        let manifest = Manifest {
+            path: self.models.clone(),
+            text: String::new(),
+            models: vec![entry.clone()],
+        };
+        Ok(Some(self.plan_one(&manifest, &entry)?))
+    }
+
     fn plan_one(&self, manifest: &Manifest, entry: &ModelEntry) -> Result<Planned, Error> {
         let config = AutoConfig::load(&self.autoconfigs, &entry.id, entry.revision.as_deref())?;
         if config.is_none() && entry.model_type.is_none() {
@@ -118,7 +154,7 @@ impl Config {
                 .at(entry.line, 1)
                 .model(&entry.id)
                 .fix(format!(
-                    "run `cargo run -- fetch --models {} --autoconfigs {}` to download it, or set `model_type` for this model",
+                    "run `cargo run -p skillgen-cli -- fetch --models {} --autoconfigs {}` to download it (the CLI builds without this build script), or set `model_type` for this model",
                     self.models.display(),
                     self.autoconfigs.display()
                 )));
@@ -380,44 +416,5 @@ fn remove_stale(dir: &Path, keep: &[&Path]) {
                 let _ = std::fs::remove_file(&path);
             }
         }
-    }
-}
-
-/// The build script's whole job: generate from `models.toml` and `autoconfigs/`, write under
-/// `OUT_DIR` with `registry.rs`, and report user errors as `cargo::error=` lines (no panics).
-pub fn build_script() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
-    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let config = Config::new(root.join("models.toml"), root.join("autoconfigs"));
-    println!("cargo::rerun-if-changed={}", config.models.display());
-    println!("cargo::rerun-if-changed={}", config.autoconfigs.display());
-    println!(
-        "cargo::rerun-if-changed={}",
-        root.join("templates").display()
-    );
-    println!("cargo::rerun-if-changed={}", root.join("data").display());
-    println!("cargo::rerun-if-changed={}", root.join("python").display());
-    let result = config.generate().and_then(|output| {
-        write_output(&output, &out_dir)?;
-        let registry = registry::registry_source(&output, &out_dir);
-        let path = out_dir.join("registry.rs");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(registry.as_str()) {
-            std::fs::write(&path, registry)
-                .map_err(|e| Error::new(format!("cannot write: {e}")).file(&path))?;
-        }
-        Ok(())
-    });
-    if let Err(errors) = result {
-        for e in &errors.0 {
-            // One directive per line: cargo shows each line of a multi-line error as its own line.
-            for line in e.to_string().lines() {
-                println!("cargo::error={line}");
-            }
-        }
-        println!(
-            "cargo::error=(skillgen: {} problem(s) in {}; see the README's models.toml reference)",
-            errors.0.len(),
-            config.models.display()
-        );
     }
 }

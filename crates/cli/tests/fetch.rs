@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use skillgen::fetch::{self, Model, Options, Report, Retry, Status};
-use skillgen::generator::autoconfig::MAX_CONFIG_BYTES;
+use skillgen_cli::fetch::{self, Model, Options, Report, Retry, Status};
+use skillgen_generator::MAX_CONFIG_BYTES;
 use tiny_http::{Header, Request, Response, StatusCode};
 
 /// Odd spacing on purpose: the cache must hold the bytes as served, not a re-serialisation.

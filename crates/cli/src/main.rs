@@ -1,16 +1,14 @@
-//! The `skillgen` command line. Every subcommand goes through the same library code as build.rs.
+//! The `skillgen` command line. Every subcommand goes through the generator crate, the same code as
+//! the root package's build.rs. This package has no build script and does not depend on the
+//! generated skillsets, so `cargo run -p skillgen-cli -- fetch` works even while `models.toml` names a model whose
+//! config is not cached yet (the build error says to run it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use skillgen::generator::{self, registry::EmbeddedSkillset, Config};
-use skillgen::{fetch, vendor};
-
-mod registry {
-    use skillgen::generator::registry::EmbeddedSkillset;
-    include!(concat!(env!("OUT_DIR"), "/registry.rs"));
-}
+use skillgen_cli::{fetch, vendor};
+use skillgen_generator::{self as generator, Config, Output};
 
 #[derive(Parser)]
 #[command(
@@ -43,8 +41,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// List the skillsets this build embedded.
-    List,
+    /// List the skillsets of a manifest: id, model_type, file, family, task.
+    List {
+        #[command(flatten)]
+        sources: Sources,
+    },
     /// Explain what was detected for a model, and from which config fields.
     Explain {
         /// The model id, as in models.toml.
@@ -58,7 +59,7 @@ enum Command {
         #[arg(long)]
         manifest: bool,
     },
-    /// Copy this build's skillsets into the Python package.
+    /// Generate the manifest's skillsets and write them, with their runtime, into the Python package.
     ///
     /// Files a person wrote or edited are never overwritten without --force. Exit status: 0 ok,
     /// 1 error or refusal, 2 when --check finds files to create, update, replace or prune.
@@ -81,6 +82,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct VendorArgs {
+    #[command(flatten)]
+    sources: Sources,
     /// The package directory that receives hf_*.py.
     #[arg(long, value_name = "DIR", default_value = vendor::DEFAULT_DIR)]
     into: PathBuf,
@@ -111,10 +114,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate { sources, out } => generate(&sources, &out),
-        Command::List => {
-            list(registry::SKILLSETS, registry::MANIFEST_JSON);
-            Ok(())
-        }
+        Command::List { sources } => generated(&sources).map(|output| list(&output)),
         Command::Explain { id, sources } => explain(&sources, &id),
         Command::Coverage { manifest } => {
             if manifest {
@@ -155,9 +155,14 @@ fn generate(sources: &Sources, out: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-fn list(skillsets: &[EmbeddedSkillset], manifest_json: &str) {
+/// The skillsets of a manifest, generated in memory (nothing is written).
+fn generated(sources: &Sources) -> Result<Output, String> {
+    config(sources).generate().map_err(|e| e.to_string())
+}
+
+fn list(output: &Output) {
     let manifest: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(manifest_json).unwrap_or_default();
+        serde_json::from_str(&output.manifest_json).unwrap_or_default();
     let rows: Vec<[String; 5]> = manifest
         .iter()
         .map(|(id, m)| {
@@ -189,21 +194,16 @@ fn list(skillsets: &[EmbeddedSkillset], manifest_json: &str) {
     println!(
         "{} model(s), {} skillset file(s)",
         rows.len(),
-        skillsets.len()
+        output.files.len()
     );
 }
 
 fn explain(sources: &Sources, id: &str) -> Result<(), String> {
-    let planned = config(sources).plan().map_err(|e| e.to_string())?;
-    let Some(p) = planned.iter().find(|p| p.entry.id == id) else {
+    // Only this model's entry and config are read: other broken entries do not hide its answer.
+    let Some(p) = config(sources).plan_model(id).map_err(|e| e.to_string())? else {
         return Err(format!(
-            "error: `{id}` is not in {}; known ids: {}",
-            sources.models.display(),
-            planned
-                .iter()
-                .map(|p| p.entry.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "error: `{id}` is not in {}",
+            sources.models.display()
         ));
     };
     let d = &p.detection;
@@ -231,13 +231,20 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
     }
     println!(
         "(transformers tables: version {})",
-        generator::detect::table().transformers_version
+        generator::transformers_version()
     );
     Ok(())
 }
 
 fn vendor_command(args: &VendorArgs) -> ExitCode {
-    let skillsets: Vec<vendor::Skillset> = registry::SKILLSETS.iter().map(Into::into).collect();
+    let output = match generated(&args.sources) {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let skillsets: Vec<vendor::Skillset> = output.files.iter().map(Into::into).collect();
     let options = vendor::Options {
         create: args.create,
         force: args.force,
@@ -296,8 +303,7 @@ fn vendor_command(args: &VendorArgs) -> ExitCode {
 }
 
 fn fetch_command(sources: &Sources, refresh: bool, jobs: usize) -> Result<(), String> {
-    let manifest =
-        generator::manifest::Manifest::load(&sources.models).map_err(|e| e.to_string())?;
+    let manifest = generator::Manifest::load(&sources.models).map_err(|e| e.to_string())?;
     let models: Vec<fetch::Model> = manifest.models.iter().map(Into::into).collect();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let options = fetch::Options {

@@ -5,11 +5,11 @@
 
 use askama::Template;
 
-use super::detect::{self, Family, Task};
-use super::error::Error;
-use super::header;
-use super::naming;
-use super::runtime;
+use crate::detect::{self, Family, Task};
+use crate::error::Error;
+use crate::header;
+use crate::naming;
+use crate::runtime;
 
 /// Everything one generated file needs: the union of the models of one `model_type`.
 #[derive(Debug, Clone)]
@@ -192,7 +192,7 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
         body + "\n"
     };
     let text = header::wrap(&body, &view.version, &s.model_ids());
-    if let Err(errors) = super::pycheck::check(&text) {
+    if let Err(errors) = crate::pycheck::check(&text) {
         let detail: Vec<String> = errors
             .iter()
             .take(5)

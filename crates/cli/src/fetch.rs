@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use ureq::config::RedirectAuthHeaders;
 
-use crate::generator::autoconfig::{self, AutoConfig, MAX_CONFIG_BYTES};
-use crate::generator::manifest::ModelEntry;
-use crate::generator::Error;
 use crate::vendor::write_atomic;
+use skillgen_generator::Error;
+use skillgen_generator::ModelEntry;
+use skillgen_generator::{config_path, AutoConfig, MAX_CONFIG_BYTES};
 
 /// The Hub, unless `HF_ENDPOINT` names a mirror.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -202,7 +202,7 @@ pub fn fetch_all(
 ) -> Result<Report, Error> {
     let paths: Vec<PathBuf> = models
         .iter()
-        .map(|m| autoconfig::config_path(cache, &m.id, m.revision.as_deref()))
+        .map(|m| config_path(cache, &m.id, m.revision.as_deref()))
         .collect();
     // Any entry counts as cached (even a link or a bad file): `generate` reports those itself.
     let (todo, cached): (Vec<usize>, Vec<usize>) = (0..models.len())
