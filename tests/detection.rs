@@ -1,4 +1,4 @@
-//! Detection on real-world configs (../shared/autoconfigs*, odd ones included) and coverage of
+//! Detection on real-world configs (tests/fixtures/real-configs, odd ones included) and coverage of
 //! every model_type in the pinned transformers tables.
 
 use std::path::{Path, PathBuf};
@@ -7,11 +7,12 @@ use skillgen_generator::AutoConfig;
 use skillgen_generator::Manifest;
 use skillgen_generator::{coverage, detect, model_type_count, Family};
 
+/// Real configs, copied into the repository with their provenance (see its README.md).
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-configs")
 }
 
-/// Every config.json under shared/autoconfigs*/, as (model id, path).
+/// Every config.json under tests/fixtures/real-configs/autoconfigs*/, as (model id, path).
 fn shared_configs() -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     for dir in ["autoconfigs", "autoconfigs-extra"] {
@@ -310,7 +311,7 @@ fn every_shared_real_world_config_detects_correctly_or_errors_clearly() {
     let configs = shared_configs();
     assert!(
         configs.len() >= 60,
-        "../shared/autoconfigs* not found ({} configs)",
+        "tests/fixtures/real-configs/autoconfigs* not found ({} configs)",
         configs.len()
     );
     let mut failures = Vec::new();

@@ -165,3 +165,37 @@ fn explained_auto_class_is_the_one_the_file_loads() {
         .unwrap();
     assert_eq!(clip.detection.auto_class, "AutoModel");
 }
+
+/// Errors carry a kind that callers match on (not message substrings), and I/O errors keep their
+/// cause as `source()`.
+#[test]
+fn errors_have_kinds_and_io_sources() {
+    use skillgen_generator::ErrorKind;
+    let kind = |case: &Case| {
+        let errors = case.generator().generate().unwrap_err();
+        errors.0.iter().map(|e| e.kind).collect::<Vec<_>>()
+    };
+    let bad_manifest = Case::new("[[model]]\nid = \"bert\"\ncolour = \"red\"\n");
+    assert_eq!(kind(&bad_manifest), [ErrorKind::Manifest]);
+    let uncached = Case::new("[[model]]\nid = \"org/absent\"\n");
+    assert_eq!(kind(&uncached), [ErrorKind::Config]);
+    let bad_config = Case::new("[[model]]\nid = \"m\"\n");
+    bad_config.config("m", "{\"model_type\": 5}");
+    assert_eq!(kind(&bad_config), [ErrorKind::Config]);
+    let unknown = Case::new("[[model]]\nid = \"m\"\n");
+    unknown.config("m", r#"{"model_type": "no-such-type"}"#);
+    assert_eq!(kind(&unknown), [ErrorKind::Detection]);
+
+    // A file where the output directory should be: an I/O error with its cause.
+    let case = Case::new("[[model]]\nid = \"m\"\n");
+    case.config("m", BERT);
+    std::fs::write(case.path("blocked"), "a file").unwrap();
+    let output = case.generator().generate().unwrap();
+    let e = skillgen_generator::write_output(&output, &case.path("blocked")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Io);
+    let source = std::error::Error::source(&e).expect("the io error");
+    assert!(
+        source.downcast_ref::<std::io::Error>().is_some(),
+        "{source}"
+    );
+}

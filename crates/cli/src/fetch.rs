@@ -2,10 +2,6 @@
 //! the config cache (`autoconfigs/<id>[@<revision>]/config.json`), byte for byte as served, after
 //! checking it is a config the generator can read. A failed download leaves nothing behind.
 
-// `generator::Error` is returned by value throughout the crate; boxing it here alone would only
-// make this API differ from the generator's.
-#![allow(clippy::result_large_err)]
-
 use std::fmt;
 use std::fs;
 use std::net::IpAddr;
@@ -16,7 +12,7 @@ use std::time::Duration;
 
 use ureq::config::RedirectAuthHeaders;
 
-use crate::vendor::write_atomic;
+use skillgen_generator::atomic::write_atomic;
 use skillgen_generator::Error;
 use skillgen_generator::ModelEntry;
 use skillgen_generator::{config_path, AutoConfig, MAX_CONFIG_BYTES};
@@ -440,7 +436,11 @@ fn validate(model: &Model, bytes: &[u8]) -> Result<(), String> {
             .position
             .map(|(l, c)| format!(":{l}:{c}"))
             .unwrap_or_default();
-        let field = e.field.map(|f| format!(" field `{f}`")).unwrap_or_default();
+        let field = e
+            .field
+            .as_ref()
+            .map(|f| format!(" field `{f}`"))
+            .unwrap_or_default();
         format!("the served config.json{at}{field} {}", e.message)
     })?;
     let has_type = matches!(config.model_type(), Ok(Some(_)));

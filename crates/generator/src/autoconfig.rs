@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::naming;
 
 /// Real configs are a few KiB (a 1000-label id2label makes ~60 KiB); anything past this is refused.
@@ -70,6 +70,10 @@ impl AutoConfig {
 
     /// Parses config bytes; `path` and `id` are only used in messages.
     pub fn parse(path: &Path, id: &str, bytes: &[u8]) -> Result<AutoConfig, Error> {
+        Self::parse_bytes(path, id, bytes).map_err(|e| e.or_kind(ErrorKind::Config))
+    }
+
+    fn parse_bytes(path: &Path, id: &str, bytes: &[u8]) -> Result<AutoConfig, Error> {
         let refetch = format!("run `skillgen fetch --refresh` for `{id}`, or fix the file by hand");
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let lossy = String::from_utf8_lossy(bytes);

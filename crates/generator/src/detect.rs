@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::autoconfig::AutoConfig;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::manifest::ModelEntry;
 use crate::naming;
 
@@ -307,6 +307,10 @@ fn rule_for_auto_map(keys: &[&str], encoder_decoder: bool) -> Option<(&'static R
 
 /// Decides family and task for one manifest entry and its (optional) cached config.
 pub fn detect(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detection, Error> {
+    detect_steps(entry, config).map_err(|e| e.or_kind(ErrorKind::Detection))
+}
+
+fn detect_steps(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detection, Error> {
     let mut steps = Vec::new();
     let err = |msg: String| {
         let e = Error::new(msg).model(&entry.id);
@@ -619,7 +623,7 @@ pub fn coverage() -> Vec<(String, Coverage)> {
             };
             let outcome = detect(&entry, None)
                 .map(|d| (d.family, d.task))
-                .map_err(|e| e.message);
+                .map_err(|e| e.message.clone());
             (mt.clone(), outcome)
         })
         .collect()

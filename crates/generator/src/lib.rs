@@ -13,10 +13,7 @@
 //! Data flows one way: manifest → config cache → detection → render (+ Python parse check) →
 //! files.
 
-// `Error` carries file, position, model, field and fix text; it is built only on the cold error
-// path, so its size in `Result` does not matter.
-#![allow(clippy::result_large_err)]
-
+pub mod atomic;
 mod autoconfig;
 mod detect;
 mod error;
@@ -37,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use error::{Error, Errors};
+pub use error::{Details, Error, ErrorKind, Errors};
 
 /// The transformers version the detection table (`data/transformers_auto.json`) was extracted from.
 pub fn transformers_version() -> &'static str {
@@ -150,6 +147,7 @@ impl Config {
             let path =
                 autoconfig::config_path(&self.autoconfigs, &entry.id, entry.revision.as_deref());
             return Err(Error::new(format!("no cached config at {}", path.display()))
+                .kind(ErrorKind::Config)
                 .file(&manifest.path)
                 .at(entry.line, 1)
                 .model(&entry.id)
@@ -276,6 +274,7 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
                 models[0].entry.id, first.family, m.entry.id, m.detection.family
             ))
             .model(&m.entry.id)
+            .kind(ErrorKind::Detection)
             .fix("set the same `family` for both in models.toml"));
         }
     }
@@ -355,7 +354,7 @@ pub fn coverage_markdown() -> String {
 /// `hf_*.py` files and runtime files of earlier runs are removed.
 pub fn write_output(output: &Output, dir: &Path) -> Result<(), Error> {
     let skillsets = dir.join("skillsets");
-    let io = |p: &Path, e: std::io::Error| Error::new(format!("cannot write: {e}")).file(p);
+    let io = |p: &Path, e: std::io::Error| Error::io(p, "cannot write", e);
     let mut targets: Vec<(PathBuf, &str)> = output
         .files
         .iter()
@@ -373,24 +372,23 @@ pub fn write_output(output: &Output, dir: &Path) -> Result<(), Error> {
             std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
     }
-    let mut staged = Vec::new();
+    let mut staged = atomic::Staged::default();
     for (path, contents) in &targets {
         if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
             continue;
         }
-        let tmp = path.with_extension("tmp-skillgen");
-        if let Err(e) = std::fs::write(&tmp, contents) {
-            for (t, _) in &staged {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(path, e));
-        }
-        staged.push((tmp, path.clone()));
+        // Dropping `staged` on an error removes what was staged: nothing is replaced.
+        staged
+            .add(path, contents.as_bytes(), None)
+            .map_err(|e| io(path, e))?;
     }
-    for (tmp, path) in &staged {
-        std::fs::rename(tmp, path).map_err(|e| io(path, e))?;
-    }
+    staged.commit().map_err(|(path, done, total, e)| {
+        Error::new(format!(
+            "cannot replace ({done} of {total} files were already written; re-run to finish): {e}"
+        ))
+        .file(&path)
+        .kind(ErrorKind::Io)
+    })?;
     let keep: Vec<&Path> = targets.iter().map(|(p, _)| p.as_path()).collect();
     remove_stale(&skillsets, &keep);
     Ok(())

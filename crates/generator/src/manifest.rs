@@ -17,7 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::detect::{Family, Task};
-use crate::error::{line_col, Error, Errors};
+use crate::error::{line_col, Error, ErrorKind, Errors};
 use crate::naming;
 
 /// Every hardware path of the host's contract, in the order the skillset defines them.
@@ -104,6 +104,10 @@ impl Manifest {
     }
 
     fn read(path: &Path) -> Result<String, Errors> {
+        Self::read_text(path).map_err(|e| e.or_kind(ErrorKind::Manifest))
+    }
+
+    fn read_text(path: &Path) -> Result<String, Errors> {
         let err = |m: String| Error::new(m).file(path);
         let meta = std::fs::metadata(path).map_err(|e| {
             err(format!("cannot read the model manifest: {e}"))
@@ -127,6 +131,10 @@ impl Manifest {
 
     /// Parses manifest text; `path` is only used in messages.
     pub fn parse(path: &Path, text: String) -> Result<Manifest, Errors> {
+        Self::parse_entries(path, text).map_err(|e| e.or_kind(ErrorKind::Manifest))
+    }
+
+    fn parse_entries(path: &Path, text: String) -> Result<Manifest, Errors> {
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             let mut error = Error::new(e.message().to_string()).file(path);
             if let Some(span) = e.span() {

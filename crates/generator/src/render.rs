@@ -6,7 +6,7 @@
 use askama::Template;
 
 use crate::detect::{self, Family, Task};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::header;
 use crate::naming;
 use crate::runtime;
@@ -184,7 +184,7 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
     let view = View::new(s);
     let body = SkillsetTemplate { v: &view }
         .render()
-        .map_err(|e| Error::new(format!("template error: {e}")))?;
+        .map_err(|e| Error::new(format!("template error: {e}")).kind(ErrorKind::Template))?;
     // askama drops the template's final newline; a Python file ends with one.
     let body = if body.ends_with('\n') {
         body
@@ -213,6 +213,7 @@ pub fn render(s: &Skillset) -> Result<String, Error> {
             detail.join("\n  ")
         ))
         .file(TEMPLATE_PATH)
+        .kind(ErrorKind::Template)
         .fix("fix the template; the line above is the generated line that failed to parse"));
     }
     Ok(text)

@@ -2,7 +2,7 @@
 //! and unit-tested on its own), embedded in the generator so `generate` writes it beside the
 //! skillsets and `vendor` installs it with nothing but the binary.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::header;
 use crate::pycheck;
 
@@ -90,6 +90,7 @@ pub fn check() -> Result<(), Error> {
             ))
             .file(&path)
             .at(e.line, e.column)
+            .kind(ErrorKind::Runtime)
             .fix("fix the runtime file; it is vendored beside every skillset"));
         }
     }
