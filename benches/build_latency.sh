@@ -9,4 +9,4 @@ report() { sort -n | awk '{a[NR]=$1} END {printf "median %.2f s (range %.2f .. %
 echo "build latency (dev profile):"
 echo "  no-op cargo build:               $(for _ in 1 2 3 4 5; do time_it; done | report) — goal < 0.5 s"
 echo "  after a models.toml edit:        $(for _ in 1 2 3; do touch models.toml; time_it; done | report) — goal < 3 s"
-echo "  after a template edit:           $(for _ in 1 2; do touch templates/text_encoder.py; time_it; done | report)"
+echo "  after a template edit:           $(for _ in 1 2; do touch templates/skillset.py; time_it; done | report)"
