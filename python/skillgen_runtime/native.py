@@ -70,10 +70,13 @@ class Native:
         notes = []
         try:
             self.init()
-            config = self.transformers.AutoConfig.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            refusal = self._host_helper_refusal(model)
+            if refusal:
+                raise RuntimeError(refusal)
+            config = self.transformers.AutoConfig.from_pretrained(model, **self._hub_kwargs(model))
             task = self._task_for(model, config)
             processor = self._load_processor(model, task, config)
-            path = os.path.join(self._cache_dir(kind, model), "model" + (".mlpackage" if kind == "coreml" else ".dlc"))
+            path = os.path.join(self._cache_dir(kind, model, self.REVISIONS.get(model)), "model" + (".mlpackage" if kind == "coreml" else ".dlc"))
             converted = utils.convert_model(model, task, path)
             if converted is False:
                 raise RuntimeError(kind + " convert_model returned False")
