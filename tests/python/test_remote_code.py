@@ -86,12 +86,12 @@ def generated(fixtures, tmp_path_factory):
     cached.mkdir(parents=True)
     shutil.copy(os.path.join(folders[CUSTOM], "config.json"), cached / "config.json")
     (root / "models.toml").write_text(
-        '[[model]]\nid = "%s"\nrevision = "%s"\ntrust_remote_code = true\n\n'
-        '[[model]]\nid = "%s"\nrevision = "%s"\nmodel_type = "bert"\n' % (CUSTOM, CUSTOM_COMMIT, BERT, BERT_COMMIT)
+        f'[[model]]\nid = "{CUSTOM}"\nrevision = "{CUSTOM_COMMIT}"\ntrust_remote_code = true\n\n'
+        f'[[model]]\nid = "{BERT}"\nrevision = "{BERT_COMMIT}"\nmodel_type = "bert"\n'
     )
     run = subprocess.run(
         [BINARY, "generate", "--models", "models.toml", "--autoconfigs", "autoconfigs", "--out", "out"],
-        cwd=root, capture_output=True, text=True,
+        cwd=root, capture_output=True, text=True, check=False,
     )
     assert run.returncode == 0, run.stderr
     return str(root / "out" / "skillsets"), folders
@@ -169,7 +169,7 @@ def test_the_generated_file_lists_revisions_and_the_consenting_model_only(genera
 
 def test_custom_code_loads_with_consent_and_every_load_carries_the_revision(generated, loaders):
     skill = skill_class(generated[0], MODEL_TYPE)(resources(), {})
-    endpoint, tokenizer, handler, queue, batch_size = skill.init_cpu(CUSTOM, "cpu", "cpu")
+    endpoint, _, handler, _, _ = skill.init_cpu(CUSTOM, "cpu", "cpu")
     result = handler("the capital of [MASK] is paris.")
     assert result["implementation_type"] == "REAL" and result["task"] == "fill_mask", result
     assert result["predictions"], result
@@ -200,7 +200,7 @@ def test_metadata_cannot_turn_remote_code_on_for_a_model_not_listed(generated, l
     """The same custom-code folder under an id models.toml does not list: metadata asks for remote
     code, the file passes trust_remote_code=False (and no revision), and transformers refuses."""
     skill = skill_class(generated[0], MODEL_TYPE)(resources(), {"trust_remote_code": True})
-    endpoint, _, handler, queue, batch_size = skill.init_cpu(UNLISTED, "cpu", "cpu")
+    endpoint, _, handler, _, _ = skill.init_cpu(UNLISTED, "cpu", "cpu")
     result = handler("the capital of [MASK] is paris.")
     assert endpoint is None and result["implementation_type"] == "ERROR", result
     assert "trust_remote_code" in result["error"], result
@@ -219,7 +219,7 @@ def test_openvino_export_carries_the_revision_and_skips_host_helpers_that_cannot
 
     helpers = [helper(n) for n in ("get_optimum_openvino_model", "get_openvino_model", "get_openvino_pipeline_type", "openvino_cli_convert")]
     skill = skill_class(generated[0], "bert")(resources(), {"cache_dir": str(tmp_path)})
-    endpoint, _, handler, _, _ = skill.init_openvino(BERT, "bert", "CPU", "openvino:0", *helpers)
+    handler = skill.init_openvino(BERT, "bert", "CPU", "openvino:0", *helpers)[2]
     result = handler(["a b c"])
     assert result["implementation_type"] == "REAL" and result["backend"] == "openvino", result
     assert helper_calls == [], "the host's helpers cannot be given the revision"
