@@ -64,7 +64,9 @@ class Native:
     def _init_native(self, model, label, hardware, kind, utils, device):
         """A generic handler over the host's Core ML or SNPE runtime: the family's preprocess (on
         CPU, torch tensors as numpy arrays) -> utils.run_inference(model, inputs) -> the raw outputs
-        as lists under "outputs" (no task-specific postprocess; generation is one forward pass)."""
+        as lists under "outputs" (no task-specific postprocess; generation is one forward pass).
+        A model with a models.toml revision or remote code runs on CPU torch instead (labelled
+        fallback): the host's convert_model takes only a name and would convert another revision."""
         model = model or self.DEFAULT_MODEL
         batch_size = self._batch_size("cpu")
         notes = []

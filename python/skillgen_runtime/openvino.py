@@ -33,8 +33,10 @@ class OpenVINO:
         Order: the host's get_optimum_openvino_model, then get_openvino_model (used only when it
         returns an optimum-style model), then openvino_cli_convert into the cache dir, then an
         own export with OVModelFor....from_pretrained(model, export=True). A helper that is None,
-        returns None or raises is noted (result["backend_note"]) and skipped. The loaded model runs
-        the task's sample once; if anything fails, CPU torch runs instead, labelled "fallback"."""
+        returns None or raises is noted (result["backend_note"]) and skipped; for a model with a
+        models.toml revision or remote code the helpers are not used at all (they take only a name,
+        so they would load another revision). The loaded model runs the task's sample once; if
+        anything fails, CPU torch runs instead, labelled "fallback"."""
         if self._mock_requested():
             return self._mock_endpoint(model, openvino_label, "openvino")
         model = model or self.DEFAULT_MODEL
