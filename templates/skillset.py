@@ -6,10 +6,9 @@ Data only: the behaviour is {{ v.family_class }} in skillgen_runtime/families/{{
 
 
 def _skillgen_base(family, api, namespace):
-    # The family class of the skillgen_runtime beside this file, found by path: the host imports a
-    # skillset as a submodule, by spec_from_file_location, or exec()s it in worker.py's namespace
-    # (__file__ is worker.py, beside skillset/). Never raises: a module-level error breaks the
-    # host's worker import, so a missing or other-version runtime gives error handlers instead.
+    # The family class of the skillgen_runtime beside this file, found by path: the host imports a skillset as a submodule,
+    # by spec_from_file_location, or exec()s it in worker.py's namespace (__file__ is worker.py, beside skillset/). Never
+    # raises: a module-level error breaks the host's worker import, so a missing or other-version runtime gives error handlers.
     import importlib.util
     import os
     import sys
@@ -61,11 +60,12 @@ class {{ v.class_name }}(_skillgen_base({{ v.family_py }}, {{ v.api_version }}, 
     DEFAULT_TASK = {{ v.default_task_py }}
     DEFAULT_MODEL = {{ v.default_model_py }}
     MODEL_IDS = {{ v.model_ids_py }}
-    # Task per model id listed in models.toml, and per head class of this model_type.
+    # models.toml: task per model (and per head class of this type), revision per model, the only models allowed remote code.
     MODEL_TASKS = {{ v.model_tasks_py }}
     HEAD_TASKS = {{ v.head_tasks_py }}
+    REVISIONS = {{ v.revisions_py }}
+    REMOTE_CODE_MODELS = {{ v.remote_code_models_py }}
     HARDWARE = {{ v.hardware_py }}
-    TRUST_REMOTE_CODE = {{ v.trust_remote_code_py }}
     # data/tasks.toml: transformers Auto class per task; optimum-intel class and export task.
     AUTO_CLASSES = {{ v.auto_classes_py }}
     OPENVINO_CLASSES = {{ v.openvino_classes_py }}

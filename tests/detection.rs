@@ -66,7 +66,11 @@ fn outcome(id: &str, path: &Path) -> String {
             d.model_type,
             d.family,
             d.task,
-            if d.trust_remote_code { " remote" } else { "" }
+            if d.custom_code.is_some() {
+                " remote"
+            } else {
+                ""
+            }
         ),
         Err(e) => format!("error: {e}"),
     }

@@ -8,11 +8,11 @@ export CARGO_TERM_COLOR=never
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "cargo fmt --check"
-cargo fmt --check
+step "cargo fmt --all --check"
+cargo fmt --all --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "python venv (tests/requirements.txt)"
 tests/python-env.sh python -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
@@ -20,9 +20,9 @@ tests/python-env.sh python -c 'import torch, transformers; print("torch", torch.
 step "ruff check python/ (the skillsets' runtime, python/ruff.toml)"
 tests/python-env.sh ruff check --no-cache python
 
-step "cargo test"
+step "cargo test --workspace"
 # The Python toolchain on PATH lets Rust tests run ruff on generated files.
-tests/python-env.sh cargo test --quiet
+tests/python-env.sh cargo test --workspace --quiet
 
 out=target/test-output
 step "generate the default models.toml into $out"

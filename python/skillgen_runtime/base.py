@@ -32,7 +32,11 @@ class Skillset(OpenVINO, Native, Gpu, Host):
     MODEL_TASKS = {}
     HEAD_TASKS = {}
     HARDWARE = HARDWARE_PATHS
-    TRUST_REMOTE_CODE = False
+    # models.toml, per listed model id: the revision every from_pretrained of that model gets, and
+    # the models whose custom code may run (each consented to there, pinned unless it opted out).
+    # Nothing else turns remote code on: not metadata, not a model passed by path or another id.
+    REVISIONS = {}
+    REMOTE_CODE_MODELS = ()
     # task -> transformers Auto class name that loads it (data/tasks.toml).
     AUTO_CLASSES = {}
     # Set by the family class.
@@ -82,18 +86,42 @@ class Skillset(OpenVINO, Native, Gpu, Host):
 
     # ---- loading: the model through its task's Auto class, the processor through one class ----
 
+    def _hub_kwargs(self, model, code_revision=True):
+        """The keyword arguments of every from_pretrained of `model`: trust_remote_code (True only
+        for a model id in REMOTE_CODE_MODELS), its models.toml revision (REVISIONS), and for remote
+        code code_revision (the same commit; code_revision=False for loaders outside transformers'
+        Auto classes, which do not take it: the revision pins their code too)."""
+        listed = isinstance(model, str)
+        trust = listed and model in self.REMOTE_CODE_MODELS
+        kwargs = {"trust_remote_code": trust}
+        revision = self.REVISIONS.get(model) if listed else None
+        if revision:
+            kwargs["revision"] = revision
+            if trust and code_revision:
+                kwargs["code_revision"] = revision
+        return kwargs
+
+    def _host_helper_refusal(self, model):
+        """Why the host's helpers (they take only a model name) may not load `model`: they cannot
+        be given its revision or its remote-code consent, so they would load other weights or code.
+        None when they may."""
+        if not isinstance(model, str) or (model not in self.REVISIONS and model not in self.REMOTE_CODE_MODELS):
+            return None
+        what = "revision " + repr(self.REVISIONS[model]) if model in self.REVISIONS else "remote-code consent"
+        return "the host's helpers take only a model name and cannot be given models.toml's " + what + " for " + repr(model)
+
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
-        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+        return auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
 
     def _load_processor(self, model, task, config):
         auto = getattr(self.transformers, self.PROCESSOR_CLASS)
-        return auto.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        return auto.from_pretrained(model, **self._hub_kwargs(model))
 
     def _speech_processor(self, model, what):
         """AutoProcessor, refused unless it pairs a feature extractor with a tokenizer (`what` names
         the tokenizer in the error)."""
-        processor = self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        processor = self.transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
         if getattr(processor, "tokenizer", None) is None or getattr(processor, "feature_extractor", None) is None:
             raise ValueError(repr(model) + " has no feature extractor + " + what + " pair (AutoProcessor gave " + type(processor).__name__ + ")")
         return processor
@@ -141,7 +169,7 @@ class Skillset(OpenVINO, Native, Gpu, Host):
         return (endpoint, processor, handler, self._queue(batch_size), batch_size)
 
     def _load(self, model, device):
-        config = self.transformers.AutoConfig.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        config = self.transformers.AutoConfig.from_pretrained(model, **self._hub_kwargs(model))
         task = self._task_for(model, config)
         processor = self._load_processor(model, task, config)
         endpoint = self._load_model(model, task, config)

@@ -65,9 +65,10 @@ class Host:
         except Exception:
             return None
 
-    def _cache_dir(self, kind, model):
+    def _cache_dir(self, kind, model, revision=None):
         """Where converted models go: metadata["cache_dir"], $SKILLGEN_CACHE or ~/.cache/skillgen,
-        then <kind>/<model name>-<hash>; never inside the package directory."""
+        then <kind>/<model name>-<hash of the model and its revision>; never inside the package
+        directory. A conversion of one revision is never reused for another."""
         import hashlib
         import re
 
@@ -76,7 +77,8 @@ class Host:
             root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "skillgen")
         text = str(model)
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", text.rstrip("/\\").split("/")[-1])[-60:] or "model"
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+        key = text if not revision else text + "@" + str(revision)
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
         path = os.path.join(root, kind, safe + "-" + digest)
         os.makedirs(path, exist_ok=True)
         return path

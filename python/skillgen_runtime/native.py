@@ -64,16 +64,21 @@ class Native:
     def _init_native(self, model, label, hardware, kind, utils, device):
         """A generic handler over the host's Core ML or SNPE runtime: the family's preprocess (on
         CPU, torch tensors as numpy arrays) -> utils.run_inference(model, inputs) -> the raw outputs
-        as lists under "outputs" (no task-specific postprocess; generation is one forward pass)."""
+        as lists under "outputs" (no task-specific postprocess; generation is one forward pass).
+        A model with a models.toml revision or remote code runs on CPU torch instead (labelled
+        fallback): the host's convert_model takes only a name and would convert another revision."""
         model = model or self.DEFAULT_MODEL
         batch_size = self._batch_size("cpu")
         notes = []
         try:
             self.init()
-            config = self.transformers.AutoConfig.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            refusal = self._host_helper_refusal(model)
+            if refusal:
+                raise RuntimeError(refusal)
+            config = self.transformers.AutoConfig.from_pretrained(model, **self._hub_kwargs(model))
             task = self._task_for(model, config)
             processor = self._load_processor(model, task, config)
-            path = os.path.join(self._cache_dir(kind, model), "model" + (".mlpackage" if kind == "coreml" else ".dlc"))
+            path = os.path.join(self._cache_dir(kind, model, self.REVISIONS.get(model)), "model" + (".mlpackage" if kind == "coreml" else ".dlc"))
             converted = utils.convert_model(model, task, path)
             if converted is False:
                 raise RuntimeError(kind + " convert_model returned False")

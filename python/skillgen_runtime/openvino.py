@@ -33,8 +33,10 @@ class OpenVINO:
         Order: the host's get_optimum_openvino_model, then get_openvino_model (used only when it
         returns an optimum-style model), then openvino_cli_convert into the cache dir, then an
         own export with OVModelFor....from_pretrained(model, export=True). A helper that is None,
-        returns None or raises is noted (result["backend_note"]) and skipped. The loaded model runs
-        the task's sample once; if anything fails, CPU torch runs instead, labelled "fallback"."""
+        returns None or raises is noted (result["backend_note"]) and skipped; for a model with a
+        models.toml revision or remote code the helpers are not used at all (they take only a name,
+        so they would load another revision). The loaded model runs the task's sample once; if
+        anything fails, CPU torch runs instead, labelled "fallback"."""
         if self._mock_requested():
             return self._mock_endpoint(model, openvino_label, "openvino")
         model = model or self.DEFAULT_MODEL
@@ -43,7 +45,7 @@ class OpenVINO:
         notes = []
         try:
             self.init()
-            config = self.transformers.AutoConfig.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            config = self.transformers.AutoConfig.from_pretrained(model, **self._hub_kwargs(model))
             task = self._task_for(model, config)
         except Exception as e:
             # The CPU path reports the same load error through its error handler.
@@ -84,6 +86,10 @@ class OpenVINO:
         """An optimum-intel OV model for the task, from the host's helpers or an own export; None
         (with notes) when there is none."""
         ask = model_type or self.OPENVINO_EXPORT_TASKS[task]
+        refusal = self._host_helper_refusal(model)
+        if refusal and helpers:
+            notes.append("host helpers not used: " + refusal)
+            helpers = {}
         for name in ("get_optimum_openvino_model", "get_openvino_model"):
             if name not in helpers:
                 continue
@@ -100,9 +106,10 @@ class OpenVINO:
         ov_class = self._optimum_class(task, notes)
         if ov_class is None:
             return None
-        kwargs = {"device": self._openvino_device(device), "trust_remote_code": self.TRUST_REMOTE_CODE, "ov_config": self._openvino_config()}
+        # optimum-intel passes the revision on to the export (transformers loads the code from it).
+        kwargs = {"device": self._openvino_device(device), "ov_config": self._openvino_config(), **self._hub_kwargs(model, code_revision=False)}
         if "openvino_cli_convert" in helpers and not self._has_openvino_ir(model):
-            dst = self._cache_dir("openvino", model)
+            dst = self._cache_dir("openvino", model, self.REVISIONS.get(model))
             self._call_helper(
                 notes, "openvino_cli_convert", helpers["openvino_cli_convert"], model,
                 model_dst_path=dst, task=self.OPENVINO_EXPORT_TASKS[task], weight_format="fp32",
@@ -207,7 +214,9 @@ class OpenVINO:
             hfmodel.save_pretrained(source)
             if hfprocessor is not None:
                 hfprocessor.save_pretrained(source)
-        config = self.transformers.AutoConfig.from_pretrained(source, trust_remote_code=self.TRUST_REMOTE_CODE)
+        # model_name's revision and remote-code consent, also for a copy saved from hfmodel.
+        hub = self._hub_kwargs(model_name)
+        config = self.transformers.AutoConfig.from_pretrained(source, **hub)
         by_export = {v: k for k, v in self.OPENVINO_EXPORT_TASKS.items()}
         ours = task if task in self.TASKS else by_export.get(task) or by_export.get(str(task) + "-with-past")
         ours = ours or self._task_for(source, config)
@@ -215,7 +224,8 @@ class OpenVINO:
         ov_class = self._optimum_class(ours, notes) if ours in self.OPENVINO_CLASSES else None
         if ov_class is None:
             raise RuntimeError("cannot export task " + repr(ours) + " to OpenVINO: " + ("; ".join(notes) or "no optimum-intel class"))
-        kwargs = {"export": True, "compile": False, "trust_remote_code": self.TRUST_REMOTE_CODE, "load_in_8bit": weight_format == "int8"}
+        ov_hub = self._hub_kwargs(model_name, code_revision=False)
+        kwargs = {"export": True, "compile": False, "load_in_8bit": weight_format == "int8", **ov_hub}
         exported = ov_class.from_pretrained(source, **kwargs)
         if weight_format == "fp16":
             exported.half()
@@ -224,4 +234,4 @@ class OpenVINO:
         processor = hfprocessor if hfprocessor is not None else self._load_processor(source, ours, config)
         if processor is not None:
             processor.save_pretrained(model_dst_path)
-        return ov_class.from_pretrained(model_dst_path, device="CPU", ov_config=self._openvino_config(), trust_remote_code=self.TRUST_REMOTE_CODE)
+        return ov_class.from_pretrained(model_dst_path, device="CPU", ov_config=self._openvino_config(), **ov_hub)

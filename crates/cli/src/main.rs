@@ -222,9 +222,17 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
         generator::naming::class_name(&d.model_type)
     );
     println!("hardware:   {}", p.entry.hardware.join(", "));
-    if d.trust_remote_code {
-        println!("trust_remote_code: yes");
+    if let Some(revision) = &p.entry.revision {
+        println!("revision:   {revision} (passed to every from_pretrained of this model)");
     }
+    let remote_code = match (d.trust_remote_code, &p.entry.revision) {
+        (false, _) => "no (the file never passes trust_remote_code=True for it)",
+        (true, Some(r)) if generator::naming::is_commit_hash(r) => {
+            "yes, pinned to the revision's commit (models.toml consents)"
+        }
+        (true, _) => "yes, UNPINNED (models.toml consents with allow_unpinned_remote_code)",
+    };
+    println!("remote code: {remote_code}");
     println!("how:");
     for (i, step) in d.steps.iter().enumerate() {
         println!("  {}. {step}", i + 1);

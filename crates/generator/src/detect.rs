@@ -3,7 +3,8 @@
 //! `scripts/gen_transformers_table.py`) and the ordered rules in `data/detection.toml`.
 //!
 //! Order: 1. manifest `family`/`task` override; 2. `architectures` head classes; 3. `model_type`
-//! (with `data/detection.toml` overrides); 4. `auto_map` (custom code, needs trust_remote_code);
+//! (with `data/detection.toml` overrides); 4. `auto_map` (custom code: whether the file may run
+//! it is `remote_code::decide`'s call, from models.toml);
 //! 5. no config: the manifest's `model_type`. Every step taken is recorded for `skillgen explain`.
 
 use std::collections::BTreeMap;
@@ -244,7 +245,12 @@ pub struct Detection {
     pub task: Task,
     /// The Auto class the generated file loads the task with (`data/tasks.toml`).
     pub auto_class: String,
-    /// The config asks for custom code (`auto_map`).
+    /// The `auto_map` entry that makes custom code necessary (`"AutoModelForCausalLM":
+    /// "modeling_x.XForCausalLM"`): the config registers custom code and transformers has no
+    /// native class for the model_type. `None` when transformers loads the model itself.
+    pub custom_code: Option<String>,
+    /// The generated file loads this model with `trust_remote_code=True`. Never set by [`detect`]:
+    /// only [`super::remote_code::decide`] turns it on, for a model whose models.toml entry consents.
     pub trust_remote_code: bool,
     /// Each decision and the config field it came from, in order (for `skillgen explain`).
     pub steps: Vec<String>,
@@ -390,7 +396,8 @@ fn detect_steps(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detec
         _ => Vec::new(),
     };
     // Custom code is needed only when transformers has no native class for the model_type.
-    let trust_remote_code = !auto_map.is_empty() && known.is_none();
+    let needs_custom_code = !auto_map.is_empty() && known.is_none();
+    let mut auto_map_key: Option<String> = None;
     if !auto_map.is_empty() && known.is_some() {
         steps.push(format!(
             "config.json has `auto_map`, but transformers {} has `{model_type}` natively: loading without custom code",
@@ -493,13 +500,20 @@ fn detect_steps(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detec
             ));
             family.get_or_insert(rule.family);
             task.get_or_insert(rule.task);
+            auto_map_key = Some(key);
         }
     }
-    if trust_remote_code {
-        steps.push(
-            "`auto_map` and no native class: the skillset loads with trust_remote_code=True".into(),
-        );
-    }
+    let custom_code = match config {
+        Some(c) if needs_custom_code => {
+            let entry = auto_map_entry(c, auto_map_key.as_deref(), &auto_map);
+            steps.push(format!(
+                "`auto_map` {entry} and no native `{model_type}` in transformers {}: loading runs custom code from the model's repo",
+                table().transformers_version
+            ));
+            Some(entry)
+        }
+        _ => None,
+    };
     if let Some(c) = config {
         let subs: Vec<String> = c
             .json
@@ -579,9 +593,34 @@ fn detect_steps(entry: &ModelEntry, config: Option<&AutoConfig>) -> Result<Detec
         family,
         task,
         auto_class,
-        trust_remote_code,
+        custom_code,
+        trust_remote_code: false,
         steps,
     })
+}
+
+/// One `auto_map` entry for messages, `"Key": value`: the head the family was decided from, else
+/// `AutoConfig`, else the first. The value is config text, so it is JSON-escaped and shortened.
+fn auto_map_entry(config: &AutoConfig, head: Option<&str>, keys: &[&str]) -> String {
+    let key = head
+        .or_else(|| keys.iter().copied().find(|k| *k == "AutoConfig"))
+        .or_else(|| keys.first().copied())
+        .unwrap_or("");
+    let value = config
+        .json
+        .get("auto_map")
+        .and_then(|m| m.get(key))
+        .map(|v| serde_json::to_string(v).unwrap_or_default())
+        .unwrap_or_default();
+    let value: String = if value.chars().count() > 120 {
+        value.chars().take(117).collect::<String>() + "..."
+    } else {
+        value
+    };
+    format!(
+        "{}: {value}",
+        serde_json::to_string(key).unwrap_or_default()
+    )
 }
 
 /// Head class → task for every head of `model_type` whose task `family` serves (the generated
@@ -619,7 +658,10 @@ pub fn coverage() -> Vec<(String, Coverage)> {
                 family: None,
                 hardware: Vec::new(),
                 model_type: Some(mt.clone()),
+                trust_remote_code: false,
+                allow_unpinned_remote_code: false,
                 line: 0,
+                remote_code_line: 0,
             };
             let outcome = detect(&entry, None)
                 .map(|d| (d.family, d.task))

@@ -21,6 +21,7 @@ pub mod header;
 mod manifest;
 pub mod naming;
 mod pycheck;
+mod remote_code;
 mod render;
 pub mod runtime;
 
@@ -98,6 +99,8 @@ struct ManifestEntry<'a> {
     family: &'a str,
     task: &'a str,
     hardware: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<&'a str>,
     trust_remote_code: bool,
 }
 
@@ -157,7 +160,13 @@ impl Config {
                     self.autoconfigs.display()
                 )));
         }
-        let detection = detect::detect(entry, config.as_ref())?;
+        let mut detection = detect::detect(entry, config.as_ref())?;
+        remote_code::decide(
+            &manifest.path,
+            entry,
+            config.as_ref().map(|c| c.path.as_path()),
+            &mut detection,
+        )?;
         Ok(Planned {
             entry: entry.clone(),
             config_path: config.map(|c| c.path),
@@ -222,6 +231,7 @@ pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
                 family: d.family.name(),
                 task: d.task.name(),
                 hardware: &p.entry.hardware,
+                revision: p.entry.revision.as_deref(),
                 trust_remote_code: d.trust_remote_code,
             },
         );
@@ -298,7 +308,15 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
             .collect(),
         head_tasks,
         hardware,
-        trust_remote_code: models.iter().any(|m| m.detection.trust_remote_code),
+        revisions: models
+            .iter()
+            .filter_map(|m| Some((m.entry.id.clone(), m.entry.revision.clone()?)))
+            .collect(),
+        remote_code: models
+            .iter()
+            .filter(|m| m.detection.trust_remote_code)
+            .map(|m| m.entry.id.clone())
+            .collect(),
     })
 }
 

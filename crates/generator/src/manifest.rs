@@ -8,6 +8,8 @@
 //! family = "text_encoder"           # override the detected family (optional)
 //! hardware = ["cpu", "openvino"]    # hardware the model is meant for (optional, default all)
 //! model_type = "bert"               # required only when no config.json is cached
+//! trust_remote_code = true          # consent to run the repo's custom code (needs a commit revision)
+//! allow_unpinned_remote_code = true # accept custom code without a commit revision (not advised)
 //! ```
 
 use std::collections::HashMap;
@@ -41,8 +43,15 @@ pub struct ModelEntry {
     pub family: Option<Family>,
     pub hardware: Vec<String>,
     pub model_type: Option<String>,
+    /// `trust_remote_code = true`: consent to run the custom code the model's config registers
+    /// (`auto_map`), for models that need it (`remote_code::decide`).
+    pub trust_remote_code: bool,
+    /// `allow_unpinned_remote_code = true`: accept that consent without a commit-hash `revision`.
+    pub allow_unpinned_remote_code: bool,
     /// 1-based line of the `id` key, for error messages.
     pub line: usize,
+    /// 1-based line of the `trust_remote_code` key (the `id` line when it is absent).
+    pub remote_code_line: usize,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +70,8 @@ struct RawModel {
     family: Option<Spanned<String>>,
     hardware: Option<Spanned<Vec<Spanned<String>>>>,
     model_type: Option<Spanned<String>>,
+    trust_remote_code: Option<Spanned<bool>>,
+    allow_unpinned_remote_code: Option<Spanned<bool>>,
 }
 
 impl Manifest {
@@ -260,6 +271,24 @@ impl Manifest {
                             None
                         }
                     });
+            let trust_remote_code = m.trust_remote_code.as_ref().is_some_and(|t| *t.get_ref());
+            let remote_code_line = m
+                .trust_remote_code
+                .as_ref()
+                .map_or(line, |t| line_col(&text, t.span().start).0);
+            let allow_unpinned_remote_code = match m.allow_unpinned_remote_code {
+                Some(a) if *a.get_ref() && !trust_remote_code => {
+                    errors.push(at(
+                        a.span(),
+                        "allow_unpinned_remote_code",
+                        &id,
+                        "only means something with `trust_remote_code = true`; remove it".into(),
+                    ));
+                    false
+                }
+                Some(a) => a.into_inner(),
+                None => false,
+            };
             models.push(ModelEntry {
                 id,
                 revision,
@@ -267,7 +296,10 @@ impl Manifest {
                 family,
                 hardware,
                 model_type,
+                trust_remote_code,
+                allow_unpinned_remote_code,
                 line,
+                remote_code_line,
             });
         }
         if errors.is_empty() {

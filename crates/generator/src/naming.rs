@@ -57,6 +57,12 @@ pub fn validate_revision(rev: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A full commit hash as the Hub gives it (40 lowercase hex digits): the only revision that cannot
+/// move. A branch or tag can be pointed at other code after it was reviewed.
+pub fn is_commit_hash(rev: &str) -> bool {
+    rev.len() == 40 && rev.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// A `model_type` becomes part of a file name and a Python identifier, so it must be lowercase
 /// ASCII letters, digits, `_`, `-` and `.` (the host keeps it verbatim: `xlm-roberta`,
 /// `kosmos-2.5`), starting with a letter, with no `..`.
@@ -131,6 +137,21 @@ mod tests {
         assert_eq!(class_name("xlm-roberta"), "hf_xlm_roberta");
         assert_eq!(host_alias("xlm-roberta").as_deref(), Some("hf_xlm-roberta"));
         assert_eq!(host_alias("bert"), None);
+    }
+
+    #[test]
+    fn commit_hashes() {
+        assert!(is_commit_hash("0123456789abcdef0123456789abcdef01234567"));
+        for bad in [
+            "main",
+            "v1.0",
+            "0123456789abcdef0123456789abcdef0123456",
+            "0123456789abcdef0123456789abcdef012345678",
+            "0123456789ABCDEF0123456789abcdef01234567",
+            "0123456789abcdeg0123456789abcdef01234567",
+        ] {
+            assert!(!is_commit_hash(bad), "{bad}");
+        }
     }
 
     #[test]

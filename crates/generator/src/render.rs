@@ -22,7 +22,10 @@ pub struct Skillset {
     /// Head class → task, for the heads of this model_type that the family serves.
     pub head_tasks: Vec<(String, Task)>,
     pub hardware: Vec<String>,
-    pub trust_remote_code: bool,
+    /// (model id, models.toml `revision`) for the listed models that set one.
+    pub revisions: Vec<(String, String)>,
+    /// The listed models whose custom code the manifest allows (`remote_code::decide`).
+    pub remote_code: Vec<String>,
 }
 
 impl Skillset {
@@ -87,7 +90,10 @@ pub struct View {
     pub model_tasks_py: String,
     pub head_tasks_py: String,
     pub hardware_py: String,
-    pub trust_remote_code_py: &'static str,
+    /// Model id → the revision every `from_pretrained` of that model gets.
+    pub revisions_py: String,
+    /// The model ids loaded with `trust_remote_code=True` (no other model ever is).
+    pub remote_code_models_py: String,
     /// Task → transformers Auto class (`data/tasks.toml`).
     pub auto_classes_py: String,
     /// Task → optimum-intel `OVModelFor…` class name, for the tasks of this family that have one.
@@ -155,7 +161,8 @@ impl View {
             model_tasks_py: py_dict(s.models.iter().map(|(id, t)| (id.as_str(), t.name()))),
             head_tasks_py: py_dict(s.head_tasks.iter().map(|(c, t)| (c.as_str(), t.name()))),
             hardware_py: py_tuple(s.hardware.iter().map(String::as_str)),
-            trust_remote_code_py: if s.trust_remote_code { "True" } else { "False" },
+            revisions_py: py_dict(s.revisions.iter().map(|(id, r)| (id.as_str(), r.as_str()))),
+            remote_code_models_py: py_tuple(s.remote_code.iter().map(String::as_str)),
             auto_classes_py: py_dict(tasks.iter().map(|t| {
                 (
                     t.name(),

@@ -8,7 +8,7 @@ use crate::pycheck;
 
 /// The runtime API the generated files are written against; `skillgen_runtime.API_VERSION` says the
 /// same (a unit test checks). A thin file refuses a runtime of another version with an error handler.
-pub const API_VERSION: u32 = 1;
+pub const API_VERSION: u32 = 2;
 
 /// The folder the runtime lives in, beside the skillsets (no `hf_` in it: the host exec()s those).
 pub const DIR: &str = "skillgen_runtime";

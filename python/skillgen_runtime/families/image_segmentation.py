@@ -30,13 +30,13 @@ class ImageSegmentation(Images, Labels, Skillset):
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
         try:
-            return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+            return auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
         except ValueError:
             # "Unrecognized configuration class": not a semantic-segmentation head.
             if task != "image_segmentation":
                 raise
         auto = getattr(self.transformers, self.UNIVERSAL_AUTO_CLASS)
-        return auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+        return auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
 
     def _sample_input(self, task):
         return self._sample_image(48, 64)

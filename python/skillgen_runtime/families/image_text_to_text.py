@@ -27,7 +27,7 @@ class ImageTextToText(Generation, Images, Skillset):
     # ---- image-text to text: load ----
 
     def _load_processor(self, model, task, config):
-        processor = self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        processor = self.transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
         tokenizer = getattr(processor, "tokenizer", None)
         if tokenizer is not None:
             self._left_padding(tokenizer)

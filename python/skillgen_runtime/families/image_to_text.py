@@ -52,15 +52,15 @@ class ImageToText(Generation, Images, Skillset):
 
     def _load_processor(self, model, task, config):
         transformers = self.transformers
-        trust = self.TRUST_REMOTE_CODE
+        hub = self._hub_kwargs(model)
         try:
-            processor = transformers.AutoProcessor.from_pretrained(model, trust_remote_code=trust)
+            processor = transformers.AutoProcessor.from_pretrained(model, **hub)
         except Exception:
             processor = None
         if processor is not None and hasattr(processor, "image_processor") and hasattr(processor, "tokenizer"):
             return processor
-        image_processor = transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=trust)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=trust)
+        image_processor = transformers.AutoImageProcessor.from_pretrained(model, **hub)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model, **hub)
         return self._ImageTextProcessor(image_processor, tokenizer)
 
     def _sample_input(self, task):

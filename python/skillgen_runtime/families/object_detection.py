@@ -37,8 +37,8 @@ class ObjectDetection(Images, Labels, Skillset):
 
     def _load_processor(self, model, task, config):
         if self._zero_shot(config):
-            return self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
-        return self.transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            return self.transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
+        return self.transformers.AutoImageProcessor.from_pretrained(model, **self._hub_kwargs(model))
 
     def _sample_input(self, task):
         # A small synthetic RGB image; labels only for zero-shot models.

@@ -26,7 +26,7 @@ class SpeechCtc(Labels, Audio, Skillset):
 
     def _load_processor(self, model, task, config):
         if task == "audio_classification":
-            return self.transformers.AutoFeatureExtractor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            return self.transformers.AutoFeatureExtractor.from_pretrained(model, **self._hub_kwargs(model))
         # Called before _load_model: refuse a checkpoint without a CTC head before any loading.
         heads = list(getattr(config, "architectures", None) or ())
         if heads and not any(self.HEAD_TASKS.get(head) == "speech_recognition" for head in heads):

@@ -23,7 +23,7 @@ class TextDecoder(Generation, Skillset):
     # ---- text decoder: load ----
 
     def _load_processor(self, model, task, config):
-        tokenizer = self.transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        tokenizer = self.transformers.AutoTokenizer.from_pretrained(model, **self._hub_kwargs(model))
         return self._left_padding(tokenizer)
 
     def _sample_input(self, task):

@@ -31,7 +31,7 @@ class TextToAudio(Skillset):
                 repr(model) + " is a " + ", ".join(heads) + " checkpoint, not a text-to-speech head: loading it "
                 "for text_to_audio would add untrained layers"
             )
-        return self.transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+        return self.transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
 
     def _vocoder_source(self, model):
         import os
@@ -44,11 +44,15 @@ class TextToAudio(Skillset):
 
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
-        endpoint = auto.from_pretrained(model, config=config, trust_remote_code=self.TRUST_REMOTE_CODE)
+        endpoint = auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
         if not hasattr(endpoint, "generate_speech"):
             raise ValueError(type(endpoint).__name__ + " has no generate_speech(); this skillset drives SpeechT5-style text-to-speech only")
         source, subfolder = self._vocoder_source(model)
-        kwargs = {"subfolder": subfolder} if subfolder else {}
+        # The vocoder's own revision when it is a listed model (its checkpoint's when a subfolder);
+        # SpeechT5HifiGan is no Auto class, so no code_revision.
+        kwargs = self._hub_kwargs(source, code_revision=False)
+        if subfolder:
+            kwargs["subfolder"] = subfolder
         try:
             vocoder = self.transformers.SpeechT5HifiGan.from_pretrained(source, **kwargs)
         except Exception as e:

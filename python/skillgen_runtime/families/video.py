@@ -30,8 +30,8 @@ class Video(DualEncoder, Labels, Images, Skillset):
     def _load_processor(self, model, task, config):
         transformers = self.transformers
         if task == "video_text_embedding":
-            return transformers.AutoProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
-        return transformers.AutoImageProcessor.from_pretrained(model, trust_remote_code=self.TRUST_REMOTE_CODE)
+            return transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
+        return transformers.AutoImageProcessor.from_pretrained(model, **self._hub_kwargs(model))
 
     def _sample_input(self, task):
         # Four small synthetic RGB frames (no file, no network).
