@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use skillgen_generator::{check_python, coverage_manifest, Config};
+use skillgen_generator::{check_python, coverage_models_toml, Config};
 
 fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     v.sort();
@@ -22,7 +22,7 @@ fn main() {
     let dir = root.join("target/bench");
     std::fs::create_dir_all(dir.join("no-configs")).unwrap();
     let manifest = dir.join("coverage.toml");
-    std::fs::write(&manifest, coverage_manifest()).unwrap();
+    std::fs::write(&manifest, coverage_models_toml()).unwrap();
     let config = Config::new(&manifest, dir.join("no-configs"));
 
     // In process: plan, render (+ parse check inside generate), and the parse check alone.

@@ -12,6 +12,6 @@ tests/python-env.sh python benches/handler_overhead.py "$out/skillsets" target/t
 # The host worker's import with one skillset per supported model_type (exec'd twice, as worker.py does).
 cov=target/bench/coverage
 mkdir -p target/bench/no-configs
-cargo run --quiet --release -- coverage --manifest > target/bench/coverage.toml
+cargo run --quiet --release -- coverage --models-toml > target/bench/coverage.toml
 cargo run --quiet --release -- generate --models target/bench/coverage.toml --autoconfigs target/bench/no-configs --out "$cov" >/dev/null
 python3 benches/worker_import.py "$cov/skillsets" 5

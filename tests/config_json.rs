@@ -6,7 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use skillgen_generator::Manifest;
+use skillgen_generator::ModelList;
 use skillgen_generator::{detect, generate_from_plan, Planned};
 use skillgen_generator::{parse_json, AutoConfig};
 
@@ -16,11 +16,11 @@ const PATH: &str = "autoconfigs/m/config.json";
 fn generate(json: &str) -> Result<String, String> {
     let config =
         AutoConfig::parse(Path::new(PATH), "m", json.as_bytes()).map_err(|e| e.to_string())?;
-    let entry = Manifest::parse(Path::new("models.toml"), "[[model]]\nid = \"m\"\n".into())
+    let entry = ModelList::parse(Path::new("models.toml"), "[[model]]\nid = \"m\"\n".into())
         .unwrap()
         .models
         .remove(0);
-    let detection = detect(&entry, Some(&config)).map_err(|e| e.to_string())?;
+    let detection = detect(&entry.request(), Some(&config)).map_err(|e| e.to_string())?;
     let planned = Planned {
         entry,
         config_path: None,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use skillgen_generator::AutoConfig;
-use skillgen_generator::Manifest;
+use skillgen_generator::ModelList;
 use skillgen_generator::{coverage, detect, model_type_count, Family};
 
 /// Real configs, copied into the repository with their provenance (see its README.md).
@@ -50,7 +50,7 @@ fn shared_configs() -> Vec<(String, PathBuf)> {
 /// Detection outcome as one line: `family/task` (+ ` remote`) or `error: <message>`.
 fn outcome(id: &str, path: &Path) -> String {
     let manifest_id = id.split('@').next().unwrap();
-    let manifest = Manifest::parse(
+    let manifest = ModelList::parse(
         Path::new("models.toml"),
         format!("[[model]]\nid = \"{manifest_id}\"\n"),
     )
@@ -60,7 +60,7 @@ fn outcome(id: &str, path: &Path) -> String {
         Ok(c) => c,
         Err(e) => return format!("error: {e}"),
     };
-    match detect(&manifest.models[0], Some(&config)) {
+    match detect(&manifest.models[0].request(), Some(&config)) {
         Ok(d) => format!(
             "{}:{}/{}{}",
             d.model_type,
@@ -435,7 +435,7 @@ fn every_cached_config_has_a_provenance_row_and_every_model_a_config() {
         .skip(1)
         .filter_map(|l| l.split('\t').next())
         .collect();
-    let manifest = Manifest::load(&root.join("models.toml")).unwrap();
+    let manifest = ModelList::load(&root.join("models.toml")).unwrap();
     for m in &manifest.models {
         let id = skillgen_generator::naming::cache_dir_name(&m.id, m.revision.as_deref());
         if m.model_type.is_none() {
@@ -452,4 +452,66 @@ fn every_cached_config_has_a_provenance_row_and_every_model_a_config() {
             "{id}: no row in autoconfigs/PROVENANCE.tsv"
         );
     }
+}
+
+/// Detection records each decision as a typed step (what `explain` prints), so tests can say
+/// which rule decided without matching message text.
+#[test]
+fn detection_steps_are_typed() {
+    use skillgen_generator::{ModelTypeSource, Request, Step, Task};
+    let steps = |json: &str, family: Option<Family>| {
+        let config = AutoConfig::parse(Path::new("config.json"), "m", json.as_bytes()).unwrap();
+        let request = Request {
+            id: "m",
+            line: 2,
+            model_type: None,
+            family,
+            task: None,
+        };
+        detect(&request, Some(&config)).unwrap().steps
+    };
+    let clip = steps(
+        r#"{"model_type": "clip", "architectures": ["CLIPModel"]}"#,
+        None,
+    );
+    assert_eq!(
+        clip[0],
+        Step::ModelType {
+            model_type: "clip".into(),
+            source: ModelTypeSource::Config
+        }
+    );
+    assert!(
+        matches!(&clip[1], Step::Head { class, family: Family::VisionTextDualEncoder, task: Task::ImageTextEmbedding, .. } if class == "CLIPModel"),
+        "{clip:?}"
+    );
+    // A wav2vec2 classification head goes through the file every wav2vec2 model gets.
+    let w2v = steps(
+        r#"{"model_type": "wav2vec2", "architectures": ["Wav2Vec2ForSequenceClassification"]}"#,
+        None,
+    );
+    assert!(
+        w2v.contains(&Step::FamilyOfModelType {
+            model_type: "wav2vec2".into(),
+            family: Family::SpeechCtc,
+            task: Task::AudioClassification
+        }),
+        "{w2v:?}"
+    );
+    // Legacy config without model_type: the head class names it.
+    let legacy = steps(r#"{"architectures": ["BertForMaskedLM"]}"#, None);
+    assert_eq!(
+        legacy[0],
+        Step::ModelType {
+            model_type: "bert".into(),
+            source: ModelTypeSource::Architecture("BertForMaskedLM".into())
+        }
+    );
+    // The manifest's family wins, and says so.
+    let forced = steps(
+        r#"{"model_type": "bert", "architectures": ["BertModel"]}"#,
+        Some(Family::TextEncoder),
+    );
+    assert!(forced.contains(&Step::ManifestFamily(Family::TextEncoder)));
+    assert!(forced[1..].iter().all(|s| s.to_string().len() > 10));
 }

@@ -176,7 +176,7 @@ fn errors_have_kinds_and_io_sources() {
         errors.0.iter().map(|e| e.kind).collect::<Vec<_>>()
     };
     let bad_manifest = Case::new("[[model]]\nid = \"bert\"\ncolour = \"red\"\n");
-    assert_eq!(kind(&bad_manifest), [ErrorKind::Manifest]);
+    assert_eq!(kind(&bad_manifest), [ErrorKind::ModelList]);
     let uncached = Case::new("[[model]]\nid = \"org/absent\"\n");
     assert_eq!(kind(&uncached), [ErrorKind::Config]);
     let bad_config = Case::new("[[model]]\nid = \"m\"\n");

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use skillgen_generator::AutoConfig;
-use skillgen_generator::Manifest;
+use skillgen_generator::ModelList;
 use skillgen_generator::{check_python, detect, generate_from_plan, Planned};
 
 fn entry(id: &str) -> skillgen_generator::ModelEntry {
-    Manifest::parse(
+    ModelList::parse(
         Path::new("models.toml"),
         format!("[[model]]\nid = \"{id}\"\n"),
     )
@@ -23,7 +23,7 @@ fn generate(json: &str) -> Result<String, String> {
     let path = Path::new("autoconfigs/m/config.json");
     let config = AutoConfig::parse(path, "m", json.as_bytes()).map_err(|e| e.to_string())?;
     let e = entry("m");
-    let detection = detect(&e, Some(&config)).map_err(|e| e.to_string())?;
+    let detection = detect(&e.request(), Some(&config)).map_err(|e| e.to_string())?;
     let planned = Planned {
         entry: e,
         config_path: None,
@@ -80,7 +80,7 @@ fn hostile_model_ids_are_rejected_before_use() {
         "a/..",
     ] {
         let text = format!("[[model]]\nid = {}\n", toml_string(id));
-        let err = Manifest::parse(Path::new("models.toml"), text)
+        let err = ModelList::parse(Path::new("models.toml"), text)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a HuggingFace repo id"), "{id:?}: {err}");
@@ -111,7 +111,7 @@ fn malformed_configs_give_one_clear_error_each() {
         let got = AutoConfig::parse(path, "m", bytes)
             .map_err(|e| e.to_string())
             .and_then(|c| {
-                detect(&entry("m"), Some(&c))
+                detect(&entry("m").request(), Some(&c))
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             });
@@ -175,7 +175,7 @@ fn malformed_manifests_give_clear_errors() {
         ("[model]\nid = \"a\"\n", "invalid type"),
     ];
     for (text, want) in cases {
-        let r = Manifest::parse(Path::new("models.toml"), text.to_string());
+        let r = ModelList::parse(Path::new("models.toml"), text.to_string());
         if want.is_empty() {
             assert!(r.unwrap().models.is_empty());
             continue;
@@ -190,12 +190,12 @@ fn malformed_manifests_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("models.toml");
     std::fs::write(&p, b"[[model]]\nid = \"\xff\"\n").unwrap();
-    assert!(Manifest::load(&p)
+    assert!(ModelList::load(&p)
         .unwrap_err()
         .to_string()
         .contains("not valid UTF-8"));
     std::fs::write(&p, vec![b'#'; 2 << 20]).unwrap();
-    assert!(Manifest::load(&p)
+    assert!(ModelList::load(&p)
         .unwrap_err()
         .to_string()
         .contains("byte limit"));
@@ -306,7 +306,7 @@ proptest! {
     /// Arbitrary manifest text never panics; errors always carry the file name.
     #[test]
     fn arbitrary_manifest_text_gives_models_or_a_located_error(text in "(\\[\\[model\\]\\]\n|id = \"[a-z/.\\-]{0,8}\"\n|task = \"[a-z_]{0,6}\"\n|[ -~]{0,10}\n){0,8}") {
-        if let Err(e) = Manifest::parse(Path::new("models.toml"), text) {
+        if let Err(e) = ModelList::parse(Path::new("models.toml"), text) {
             prop_assert!(e.to_string().contains("models.toml"));
         }
     }

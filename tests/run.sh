@@ -29,7 +29,7 @@ step "generate the default models.toml into $out"
 cargo run --quiet -- generate --models models.toml --autoconfigs autoconfigs --out "$out"
 
 step "generate a skillset for every supported model_type into target/coverage"
-cargo run --quiet -- coverage --manifest > target/coverage.toml
+cargo run --quiet -- coverage --models-toml > target/coverage.toml
 mkdir -p target/no-configs
 cargo run --quiet -- generate --models target/coverage.toml --autoconfigs target/no-configs --out target/coverage
 

@@ -1,4 +1,4 @@
-//! `skillgen fetch`: downloads each manifest model's `config.json` from the HuggingFace Hub into
+//! `skillgen fetch`: downloads each models.toml model's `config.json` from the HuggingFace Hub into
 //! the config cache (`autoconfigs/<id>[@<revision>]/config.json`), byte for byte as served, after
 //! checking it is a config the generator can read. A failed download leaves nothing behind.
 
@@ -153,7 +153,7 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Every model's outcome, in manifest order.
+/// Every model's outcome, in models.toml order.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,

@@ -57,9 +57,9 @@ enum Command {
     Coverage {
         /// Print a models.toml with one model per generatable model_type instead.
         #[arg(long)]
-        manifest: bool,
+        models_toml: bool,
     },
-    /// Generate the manifest's skillsets and write them, with their runtime, into the Python package.
+    /// Generate the models.toml's skillsets and write them, with their runtime, into the Python package.
     ///
     /// Files a person wrote or edited are never overwritten without --force. Exit status: 0 ok,
     /// 1 error or refusal, 2 when --check finds files to create, update, replace or prune.
@@ -116,9 +116,9 @@ fn main() -> ExitCode {
         Command::Generate { sources, out } => generate(&sources, &out),
         Command::List { sources } => generated(&sources).map(|output| list(&output)),
         Command::Explain { id, sources } => explain(&sources, &id),
-        Command::Coverage { manifest } => {
-            if manifest {
-                print!("{}", generator::coverage_manifest());
+        Command::Coverage { models_toml } => {
+            if models_toml {
+                print!("{}", generator::coverage_models_toml());
             } else {
                 print!("{}", generator::coverage_markdown());
             }
@@ -221,7 +221,8 @@ fn explain(sources: &Sources, id: &str) -> Result<(), String> {
         generator::naming::file_name(&d.model_type),
         generator::naming::class_name(&d.model_type)
     );
-    println!("hardware:   {}", p.entry.hardware.join(", "));
+    let hardware: Vec<&str> = p.entry.hardware.iter().map(|h| h.name()).collect();
+    println!("hardware:   {}", hardware.join(", "));
     if let Some(revision) = &p.entry.revision {
         println!("revision:   {revision} (passed to every from_pretrained of this model)");
     }
@@ -252,7 +253,7 @@ fn vendor_command(args: &VendorArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let skillsets: Vec<vendor::Skillset> = output.files.iter().map(Into::into).collect();
+    let skillsets: Vec<vendor::SkillsetFile> = output.files.iter().map(Into::into).collect();
     let options = vendor::Options {
         create: args.create,
         force: args.force,
@@ -311,7 +312,7 @@ fn vendor_command(args: &VendorArgs) -> ExitCode {
 }
 
 fn fetch_command(sources: &Sources, refresh: bool, jobs: usize) -> Result<(), String> {
-    let manifest = generator::Manifest::load(&sources.models).map_err(|e| e.to_string())?;
+    let manifest = generator::ModelList::load(&sources.models).map_err(|e| e.to_string())?;
     let models: Vec<fetch::Model> = manifest.models.iter().map(Into::into).collect();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let options = fetch::Options {

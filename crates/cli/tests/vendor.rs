@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use skillgen_cli::vendor::{self, Action, Foreign, Options, Skillset};
+use skillgen_cli::vendor::{self, Action, Foreign, Options, SkillsetFile};
 use skillgen_generator::check_python;
 use skillgen_generator::header::{self, Marker};
 
@@ -32,10 +32,10 @@ fn build() -> Vec<Owned> {
     ]
 }
 
-fn borrow(owned: &[Owned]) -> Vec<Skillset<'_>> {
+fn borrow(owned: &[Owned]) -> Vec<SkillsetFile<'_>> {
     owned
         .iter()
-        .map(|o| Skillset {
+        .map(|o| SkillsetFile {
             file_name: &o.file_name,
             model_type: &o.model_type,
             contents: &o.contents,
@@ -482,17 +482,17 @@ fn a_failure_while_writing_leaves_every_file_old_and_no_temporary_files() {
     let long = format!("hf_{}.py", "a".repeat(240));
     let owned = [skillset("bert", "x = 2\n"), skillset("gpt2", "y = 1\n")];
     let items = [
-        Skillset {
+        SkillsetFile {
             file_name: &owned[0].file_name,
             model_type: "bert",
             contents: &owned[0].contents,
         },
-        Skillset {
+        SkillsetFile {
             file_name: &owned[1].file_name,
             model_type: "gpt2",
             contents: &owned[1].contents,
         },
-        Skillset {
+        SkillsetFile {
             file_name: &long,
             model_type: "a",
             contents: &owned[1].contents,
@@ -686,12 +686,12 @@ fn a_failed_write_into_a_created_directory_removes_the_directory_again() {
     let ok = skillset("bert", "x = 1\n");
     let long = format!("hf_{}.py", "a".repeat(240));
     let items = [
-        Skillset {
+        SkillsetFile {
             file_name: &ok.file_name,
             model_type: "bert",
             contents: &ok.contents,
         },
-        Skillset {
+        SkillsetFile {
             file_name: &long,
             model_type: "a",
             contents: &ok.contents,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// `models.toml`: syntax, unknown keys, bad values, duplicates.
-    Manifest,
+    ModelList,
     /// A cached `config.json`: missing, unreadable, not JSON, wrong field types.
     Config,
     /// Detection: no family or task for the model (unknown model_type, an unserved head).

@@ -10,7 +10,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Data flows one way: manifest → config cache → detection → render (+ Python parse check) →
+//! Data flows one way: models.toml → config cache → detection → render (+ Python parse check) →
 //! files.
 
 pub mod atomic;
@@ -18,17 +18,20 @@ mod autoconfig;
 mod detect;
 mod error;
 pub mod header;
-mod manifest;
+mod model_list;
 pub mod naming;
 mod pycheck;
 mod remote_code;
 mod render;
 pub mod runtime;
+mod vocab;
 
 pub use autoconfig::{config_path, parse_json, AutoConfig, JsonError, MAX_CONFIG_BYTES};
-pub use detect::{coverage, detect, Coverage, Detection, Family, Task};
-pub use manifest::{Manifest, ModelEntry, HARDWARE};
+pub use detect::{coverage, detect, Coverage, Detection, ModelTypeSource, Request, Step};
+pub use model_list::{ModelEntry, ModelList};
 pub use pycheck::{check as check_python, SyntaxError};
+pub use vocab::Hardware;
+pub use vocab::{Family, Task};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,7 +50,7 @@ pub fn model_type_count() -> usize {
     detect::table().model_types.len()
 }
 
-use render::Skillset;
+use render::TypeGroup;
 
 /// Where the generator reads from.
 #[derive(Debug, Clone)]
@@ -98,7 +101,7 @@ struct ManifestEntry<'a> {
     model_type: &'a str,
     family: &'a str,
     task: &'a str,
-    hardware: &'a [String],
+    hardware: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revision: Option<&'a str>,
     trust_remote_code: bool,
@@ -112,13 +115,13 @@ impl Config {
         }
     }
 
-    /// Reads the manifest and configs and detects every model; reports every error at once.
+    /// Reads models.toml and the configs and detects every model; reports every error at once.
     pub fn plan(&self) -> Result<Vec<Planned>, Errors> {
-        let manifest = Manifest::load(&self.models)?;
+        let list = ModelList::load(&self.models)?;
         let mut errors = Vec::new();
         let mut planned = Vec::new();
-        for entry in &manifest.models {
-            match self.plan_one(&manifest, entry) {
+        for entry in &list.models {
+            match self.plan_one(&list, entry) {
                 Ok(p) => planned.push(p),
                 Err(e) => errors.push(e),
             }
@@ -130,28 +133,28 @@ impl Config {
         }
     }
 
-    /// Reads and detects one model of the manifest (for `skillgen explain`): other entries are not
+    /// Reads and detects one model of models.toml (for `skillgen explain`): other entries are not
     /// read, so their problems do not hide this one's answer. `Ok(None)`: no such id.
     pub fn plan_model(&self, id: &str) -> Result<Option<Planned>, Errors> {
-        let Some(entry) = Manifest::load_one(&self.models, id)? else {
+        let Some(entry) = ModelList::load_one(&self.models, id)? else {
             return Ok(None);
         };
-        let manifest = Manifest {
+        let list = ModelList {
             path: self.models.clone(),
             text: String::new(),
             models: vec![entry.clone()],
         };
-        Ok(Some(self.plan_one(&manifest, &entry)?))
+        Ok(Some(self.plan_one(&list, &entry)?))
     }
 
-    fn plan_one(&self, manifest: &Manifest, entry: &ModelEntry) -> Result<Planned, Error> {
+    fn plan_one(&self, list: &ModelList, entry: &ModelEntry) -> Result<Planned, Error> {
         let config = AutoConfig::load(&self.autoconfigs, &entry.id, entry.revision.as_deref())?;
         if config.is_none() && entry.model_type.is_none() {
             let path =
                 autoconfig::config_path(&self.autoconfigs, &entry.id, entry.revision.as_deref());
             return Err(Error::new(format!("no cached config at {}", path.display()))
                 .kind(ErrorKind::Config)
-                .file(&manifest.path)
+                .file(&list.path)
                 .at(entry.line, 1)
                 .model(&entry.id)
                 .fix(format!(
@@ -160,9 +163,9 @@ impl Config {
                     self.autoconfigs.display()
                 )));
         }
-        let mut detection = detect::detect(entry, config.as_ref())?;
+        let mut detection = detect::detect(&entry.request(), config.as_ref())?;
         remote_code::decide(
-            &manifest.path,
+            &list.path,
             entry,
             config.as_ref().map(|c| c.path.as_path()),
             &mut detection,
@@ -230,7 +233,7 @@ pub fn generate_from_plan(planned: &[Planned]) -> Result<Output, Errors> {
                 model_type: &d.model_type,
                 family: d.family.name(),
                 task: d.task.name(),
-                hardware: &p.entry.hardware,
+                hardware: p.entry.hardware.iter().map(|h| h.name()).collect(),
                 revision: p.entry.revision.as_deref(),
                 trust_remote_code: d.trust_remote_code,
             },
@@ -275,7 +278,7 @@ fn render_group(model_type: &str, models: &[&Planned]) -> Result<GeneratedFile, 
 }
 
 /// The union of one model_type's models: the first model's family decides the template.
-fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error> {
+fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<TypeGroup, Error> {
     let first = &models[0].detection;
     for m in &models[1..] {
         if m.detection.family != first.family {
@@ -288,17 +291,13 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
             .fix("set the same `family` for both in models.toml"));
         }
     }
-    let mut hardware: Vec<String> = Vec::new();
-    for h in manifest::HARDWARE {
-        if models
-            .iter()
-            .any(|m| m.entry.hardware.iter().any(|x| x == h))
-        {
-            hardware.push(h.to_string());
-        }
-    }
+    let hardware: Vec<Hardware> = Hardware::ALL
+        .iter()
+        .copied()
+        .filter(|h| models.iter().any(|m| m.entry.hardware.contains(h)))
+        .collect();
     let head_tasks = detect::head_tasks(model_type, first.family);
-    Ok(Skillset {
+    Ok(TypeGroup {
         model_type: model_type.to_string(),
         family: first.family,
         default_task: first.task,
@@ -320,10 +319,10 @@ fn skillset_for(model_type: &str, models: &[&Planned]) -> Result<Skillset, Error
     })
 }
 
-/// A manifest with one model per model_type of the pinned transformers that resolves to a family
+/// A models.toml with one model per model_type of the pinned transformers that resolves to a family
 /// (`id = "coverage/<model_type>"`, `model_type` set, so no config is needed).
 /// Used by the coverage tests and the generator benchmark.
-pub fn coverage_manifest() -> String {
+pub fn coverage_models_toml() -> String {
     let mut text = format!(
         "# Every model_type of transformers {} that skillgen generates a skillset for.\n",
         detect::table().transformers_version
@@ -431,6 +430,19 @@ fn remove_stale(dir: &Path, keep: &[&Path]) {
             if (name.starts_with("hf_") && !in_runtime) || (in_runtime && generated) {
                 let _ = std::fs::remove_file(&path);
             }
+        }
+    }
+}
+
+impl ModelEntry {
+    /// What detection needs from this entry.
+    pub fn request(&self) -> Request<'_> {
+        Request {
+            id: &self.id,
+            line: self.line,
+            model_type: self.model_type.as_deref(),
+            family: self.family,
+            task: self.task,
         }
     }
 }

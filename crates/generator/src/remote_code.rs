@@ -4,20 +4,20 @@
 //! question: custom code (a config's `auto_map`) runs only for a model whose models.toml entry says
 //! `trust_remote_code = true`, and only pinned to a commit (`revision` = 40 hex digits) unless the
 //! entry also says `allow_unpinned_remote_code = true`. Anything else is a generation error that
-//! names the manifest line, the `auto_map` entry, what enabling it means and the keys to add.
+//! names the models.toml line, the `auto_map` entry, what enabling it means and the keys to add.
 
 use std::path::Path;
 
-use crate::detect::{self, Detection};
+use crate::detect::{self, Detection, Step};
 use crate::error::Error;
-use crate::manifest::ModelEntry;
+use crate::model_list::ModelEntry;
 use crate::naming;
 
 /// Decides `detection.trust_remote_code` for one model and records why in its steps (for
 /// `skillgen explain`); an error when the model needs custom code without consent, or consents
 /// without a pinned commit.
 pub fn decide(
-    manifest: &Path,
+    models_toml: &Path,
     entry: &ModelEntry,
     config: Option<&Path>,
     detection: &mut Detection,
@@ -43,17 +43,17 @@ pub fn decide(
     };
     let err = |line: usize, message: String| {
         Error::new(message)
-            .file(manifest)
+            .file(models_toml)
             .at(line, 1)
             .model(&entry.id)
             .field("trust_remote_code")
     };
     let Some(need) = need else {
         if entry.trust_remote_code {
-            detection.steps.push(format!(
+            detection.steps.push(Step::RemoteCode(format!(
                 "`trust_remote_code = true` (models.toml line {}) is not used: transformers {version} loads `{model_type}` natively, so the file runs no custom code for it",
                 entry.remote_code_line
-            ));
+            )));
         }
         return Ok(());
     };
@@ -71,25 +71,25 @@ pub fn decide(
     }
     if detection.custom_code.is_none() {
         // (The auto_map case already has its detection step.)
-        detection.steps.push(need.clone());
+        detection.steps.push(Step::RemoteCode(need.clone()));
     }
     let pinned = entry
         .revision
         .as_deref()
         .filter(|r| naming::is_commit_hash(r));
     match (pinned, entry.allow_unpinned_remote_code) {
-        (Some(commit), _) => detection.steps.push(format!(
+        (Some(commit), _) => detection.steps.push(Step::RemoteCode(format!(
             "remote code allowed: models.toml consents (`trust_remote_code = true`, line {}) and pins revision {commit}, so config, processor, weights and code all load from that commit",
             entry.remote_code_line
-        )),
-        (None, true) => detection.steps.push(format!(
+        ))),
+        (None, true) => detection.steps.push(Step::RemoteCode(format!(
             "remote code allowed UNPINNED: models.toml consents (line {}) with `allow_unpinned_remote_code = true`, so every worker runs whatever code the repo's {} holds when it loads the model",
             entry.remote_code_line,
             match &entry.revision {
                 Some(r) => format!("revision `{r}`"),
                 None => "default branch".into(),
             }
-        )),
+        ))),
         (None, false) => {
             let got = match &entry.revision {
                 Some(r) => format!("`revision = \"{r}\"` is a branch or tag, which can move"),

@@ -1,34 +1,35 @@
 //! Rendering: one askama template (`templates/skillset.py`) turns a model_type's data into a thin
 //! file over its family's class in the Python runtime (`python/skillgen_runtime/`). Values from
-//! configs and the manifest reach the Python only as escaped string literals built here, or as
+//! configs and models.toml reach the Python only as escaped string literals built here, or as
 //! names validated by `naming`.
 
 use askama::Template;
 
-use crate::detect::{self, Family, Task};
+use crate::detect;
 use crate::error::{Error, ErrorKind};
 use crate::header;
 use crate::naming;
 use crate::runtime;
+use crate::vocab::{Family, Hardware, Task};
 
 /// Everything one generated file needs: the union of the models of one `model_type`.
 #[derive(Debug, Clone)]
-pub struct Skillset {
+pub struct TypeGroup {
     pub model_type: String,
     pub family: Family,
     pub default_task: Task,
-    /// (model id, task) in manifest order.
+    /// (model id, task) in models.toml order.
     pub models: Vec<(String, Task)>,
     /// Head class → task, for the heads of this model_type that the family serves.
     pub head_tasks: Vec<(String, Task)>,
-    pub hardware: Vec<String>,
+    pub hardware: Vec<Hardware>,
     /// (model id, models.toml `revision`) for the listed models that set one.
     pub revisions: Vec<(String, String)>,
-    /// The listed models whose custom code the manifest allows (`remote_code::decide`).
+    /// The listed models whose custom code models.toml allows (`remote_code::decide`).
     pub remote_code: Vec<String>,
 }
 
-impl Skillset {
+impl TypeGroup {
     pub fn file_name(&self) -> String {
         naming::file_name(&self.model_type)
     }
@@ -119,7 +120,7 @@ fn family_class(family: Family) -> String {
 }
 
 impl View {
-    fn new(s: &Skillset) -> View {
+    fn new(s: &TypeGroup) -> View {
         let tasks: Vec<Task> = s.family.tasks().to_vec();
         let rows: Vec<(&str, &detect::TaskRow)> = tasks
             .iter()
@@ -160,7 +161,7 @@ impl View {
             model_ids_py: py_tuple(s.models.iter().map(|(id, _)| id.as_str())),
             model_tasks_py: py_dict(s.models.iter().map(|(id, t)| (id.as_str(), t.name()))),
             head_tasks_py: py_dict(s.head_tasks.iter().map(|(c, t)| (c.as_str(), t.name()))),
-            hardware_py: py_tuple(s.hardware.iter().map(String::as_str)),
+            hardware_py: py_tuple(s.hardware.iter().map(|h| h.name())),
             revisions_py: py_dict(s.revisions.iter().map(|(id, r)| (id.as_str(), r.as_str()))),
             remote_code_models_py: py_tuple(s.remote_code.iter().map(String::as_str)),
             auto_classes_py: py_dict(tasks.iter().map(|t| {
@@ -187,7 +188,7 @@ struct SkillsetTemplate<'a> {
 pub const TEMPLATE_PATH: &str = "templates/skillset.py";
 
 /// Renders one skillset file (header included) and checks that it parses as Python 3.9+.
-pub fn render(s: &Skillset) -> Result<String, Error> {
+pub fn render(s: &TypeGroup) -> Result<String, Error> {
     let view = View::new(s);
     let body = SkillsetTemplate { v: &view }
         .render()

@@ -38,15 +38,15 @@ const INIT: &str = "__init__.py";
 
 /// One skillset to vendor: the file name and its full text (header included).
 #[derive(Debug, Clone, Copy)]
-pub struct Skillset<'a> {
+pub struct SkillsetFile<'a> {
     pub file_name: &'a str,
     pub model_type: &'a str,
     pub contents: &'a str,
 }
 
-impl<'a> From<&'a GeneratedFile> for Skillset<'a> {
+impl<'a> From<&'a GeneratedFile> for SkillsetFile<'a> {
     fn from(s: &'a GeneratedFile) -> Self {
-        Skillset {
+        SkillsetFile {
             file_name: &s.file_name,
             model_type: &s.model_type,
             contents: &s.contents,

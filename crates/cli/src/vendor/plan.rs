@@ -12,10 +12,10 @@ use skillgen_generator::{runtime, Error};
 
 use super::backup::free_backup_path;
 use super::register::{registration_block, splice};
-use super::{io_error, Action, Entry, Foreign, Options, Plan, Skillset, INIT};
+use super::{io_error, Action, Entry, Foreign, Options, Plan, SkillsetFile, INIT};
 
 /// Decides what to do for every skillset (and `__init__.py` with `register`), reading only.
-pub fn plan(skillsets: &[Skillset], options: &Options) -> Result<Plan, Error> {
+pub fn plan(skillsets: &[SkillsetFile], options: &Options) -> Result<Plan, Error> {
     // `components()` drops a trailing `/`: with it, lstat would follow a final symlink.
     let dir: PathBuf = options.dir.components().collect();
     let create_dir = check_dir(&dir, options.create)?;
@@ -307,7 +307,7 @@ fn plan_obsolete(dir: &Path, keep: &HashSet<&str>, prune: bool) -> Result<Vec<En
 fn plan_init(
     dir: &Path,
     create_dir: bool,
-    skillsets: &[Skillset],
+    skillsets: &[SkillsetFile],
     mode: Option<u32>,
 ) -> Result<Entry, Error> {
     let path = dir.join(INIT);

@@ -3,7 +3,7 @@
 
 use skillgen_generator::{check_python, naming, Error};
 
-use super::{Skillset, BEGIN_MARK, END_MARK};
+use super::{SkillsetFile, BEGIN_MARK, END_MARK};
 
 /// Loads a skillset whose file name is no module name (`hf_xlm-roberta.py`, `hf_kosmos-2.5.py`);
 /// Python source, linted with the runtime.
@@ -12,7 +12,7 @@ const LOADER: &str = include_str!("../../../../python/snippets/register_loader.p
 const AFTER_LOADER: &str = "\n\n";
 
 /// The `__init__.py` block: imports each skillset's class into the package namespace.
-pub fn registration_block(skillsets: &[Skillset]) -> Result<String, Error> {
+pub fn registration_block(skillsets: &[SkillsetFile]) -> Result<String, Error> {
     let mut lines = Vec::new();
     let mut needs_loader = false;
     for s in skillsets {

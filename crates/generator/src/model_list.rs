@@ -18,18 +18,15 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::detect::{Family, Task};
 use crate::error::{line_col, Error, ErrorKind, Errors};
 use crate::naming;
+use crate::vocab::{Family, Hardware, Task};
 
-/// Every hardware path of the host's contract, in the order the skillset defines them.
-pub const HARDWARE: [&str; 6] = ["cpu", "cuda", "rocm", "openvino", "apple", "qualcomm"];
-
-/// Manifest files larger than this are refused (a models list is a few KiB).
+/// ModelList files larger than this are refused (a models list is a few KiB).
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, Clone)]
-pub struct Manifest {
+pub struct ModelList {
     pub path: PathBuf,
     pub text: String,
     pub models: Vec<ModelEntry>,
@@ -41,7 +38,7 @@ pub struct ModelEntry {
     pub revision: Option<String>,
     pub task: Option<Task>,
     pub family: Option<Family>,
-    pub hardware: Vec<String>,
+    pub hardware: Vec<Hardware>,
     pub model_type: Option<String>,
     /// `trust_remote_code = true`: consent to run the custom code the model's config registers
     /// (`auto_map`), for models that need it (`remote_code::decide`).
@@ -74,9 +71,9 @@ struct RawModel {
     allow_unpinned_remote_code: Option<Spanned<bool>>,
 }
 
-impl Manifest {
-    /// Reads and validates a manifest file; every problem is reported, each with file:line:col.
-    pub fn load(path: &Path) -> Result<Manifest, Errors> {
+impl ModelList {
+    /// Reads and validates a models.toml file; every problem is reported, each with file:line:col.
+    pub fn load(path: &Path) -> Result<ModelList, Errors> {
         Self::parse(path, Self::read(path)?)
     }
 
@@ -115,18 +112,18 @@ impl Manifest {
     }
 
     fn read(path: &Path) -> Result<String, Errors> {
-        Self::read_text(path).map_err(|e| e.or_kind(ErrorKind::Manifest))
+        Self::read_text(path).map_err(|e| e.or_kind(ErrorKind::ModelList))
     }
 
     fn read_text(path: &Path) -> Result<String, Errors> {
         let err = |m: String| Error::new(m).file(path);
         let meta = std::fs::metadata(path).map_err(|e| {
-            err(format!("cannot read the model manifest: {e}"))
+            err(format!("cannot read the models.toml: {e}"))
                 .fix("create it (see README: models.toml reference) or pass --models FILE")
         })?;
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(err(format!(
-                "the manifest is {} bytes, over the {} byte limit",
+                "models.toml is {} bytes, over the {} byte limit",
                 meta.len(),
                 MAX_MANIFEST_BYTES
             ))
@@ -136,16 +133,16 @@ impl Manifest {
         Ok(String::from_utf8(bytes).map_err(|e| {
             let off = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            err("the manifest is not valid UTF-8".into()).at_offset(&text, off)
+            err("models.toml is not valid UTF-8".into()).at_offset(&text, off)
         })?)
     }
 
-    /// Parses manifest text; `path` is only used in messages.
-    pub fn parse(path: &Path, text: String) -> Result<Manifest, Errors> {
-        Self::parse_entries(path, text).map_err(|e| e.or_kind(ErrorKind::Manifest))
+    /// Parses models.toml text; `path` is only used in messages.
+    pub fn parse(path: &Path, text: String) -> Result<ModelList, Errors> {
+        Self::parse_entries(path, text).map_err(|e| e.or_kind(ErrorKind::ModelList))
     }
 
-    fn parse_entries(path: &Path, text: String) -> Result<Manifest, Errors> {
+    fn parse_entries(path: &Path, text: String) -> Result<ModelList, Errors> {
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             let mut error = Error::new(e.message().to_string()).file(path);
             if let Some(span) = e.span() {
@@ -230,36 +227,37 @@ impl Manifest {
                     None
                 }
             });
-            let mut hardware = Vec::new();
+            let mut hardware: Vec<Hardware> = Vec::new();
             match m.hardware {
-                None => hardware.extend(HARDWARE.iter().map(|h| h.to_string())),
+                None => hardware.extend(Hardware::ALL),
                 Some(list) => {
                     if list.get_ref().is_empty() {
                         errors.push(at(
                             list.span(),
                             "hardware",
                             &id,
-                            "must list at least one of: ".to_string() + &HARDWARE.join(", "),
+                            "must list at least one of: ".to_string()
+                                + &Hardware::names().join(", "),
                         ));
                     }
                     for h in list.into_inner() {
-                        if !HARDWARE.contains(&h.get_ref().as_str()) {
-                            errors.push(at(
+                        match Hardware::from_name(h.get_ref()) {
+                            None => errors.push(at(
                                 h.span(),
                                 "hardware",
                                 &id,
                                 format!(
                                     "unknown hardware `{}`; known: {}",
                                     h.get_ref(),
-                                    HARDWARE.join(", ")
+                                    Hardware::names().join(", ")
                                 ),
-                            ));
-                        } else if !hardware.contains(h.get_ref()) {
-                            hardware.push(h.into_inner());
+                            )),
+                            Some(hw) if !hardware.contains(&hw) => hardware.push(hw),
+                            Some(_) => {}
                         }
                     }
                     // Canonical order keeps the output independent of how the list was written.
-                    hardware.sort_by_key(|h| HARDWARE.iter().position(|k| k == h));
+                    hardware.sort();
                 }
             }
             let model_type =
@@ -303,7 +301,7 @@ impl Manifest {
             });
         }
         if errors.is_empty() {
-            Ok(Manifest {
+            Ok(ModelList {
                 path: path.to_path_buf(),
                 text,
                 models,
