@@ -221,3 +221,22 @@ def test_cache_dir_stays_outside_the_package(tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLGEN_CACHE", str(tmp_path))
     path = images()._cache_dir("openvino", "org/../../model")
     assert path.startswith(str(tmp_path)) and ".." not in os.path.relpath(path, str(tmp_path))
+
+
+def runtime_files():
+    root = os.path.join(ROOT, "python")
+    return sorted(
+        os.path.join(dirpath, name)
+        for dirpath, dirnames, names in os.walk(root)
+        if "__pycache__" not in dirpath
+        for name in names
+        if name.endswith(".py")
+    )
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_the_runtime_parses_on_every_supported_python(version):
+    # The runtime is vendored into hosts on any of these versions, like the skillsets.
+    from test_host_contract import assert_parses_on
+
+    assert_parses_on(version, runtime_files())
