@@ -66,6 +66,7 @@ class {{ v.class_name }}(_skillgen_base({{ v.family_py }}, {{ v.api_version }}, 
     REVISIONS = {{ v.revisions_py }}
     REMOTE_CODE_MODELS = {{ v.remote_code_models_py }}
     HARDWARE = {{ v.hardware_py }}
+    TRANSFORMERS_VERSION = {{ v.transformers_version_py }}  # the transformers whose auto tables detected this model_type
     # data/tasks.toml: transformers Auto class per task; optimum-intel class and export task.
     AUTO_CLASSES = {{ v.auto_classes_py }}
     OPENVINO_CLASSES = {{ v.openvino_classes_py }}
