@@ -977,5 +977,26 @@ mod tests {
             loaded_auto_class(Family::ObjectDetection, Task::ObjectDetection, "detr"),
             "AutoModelForObjectDetection"
         );
+        // A tower no auto table lists loads with its own class (exported, or by its path).
+        assert_eq!(
+            loaded_auto_class(
+                Family::VisionEncoder,
+                Task::ImageEmbedding,
+                "align_vision_model"
+            ),
+            "AlignVisionModel"
+        );
+        assert_eq!(
+            loaded_auto_class(
+                Family::VisionEncoder,
+                Task::ImageEmbedding,
+                "kosmos_2_vision_model"
+            ),
+            "models.kosmos2.modeling_kosmos2.Kosmos2VisionModel"
+        );
+        assert_eq!(
+            loaded_auto_class(Family::VisionEncoder, Task::ImageEmbedding, "vit"),
+            "AutoModel"
+        );
     }
 }
