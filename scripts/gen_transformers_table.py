@@ -113,6 +113,39 @@ def main_input(class_name):
     return params[0] if params else None
 
 
+def hidden_state_output(class_name):
+    """Whether the base model class returns a `last_hidden_state` to pool (what feature extraction
+    needs): its forward's return annotation names a ModelOutput with that field, or, unannotated,
+    its forward's source returns one. False for codecs, vocoders and dual encoders (their outputs are
+    codes, waveforms or paired embeddings); None when it cannot be told."""
+    import typing
+
+    from transformers.utils import ModelOutput
+
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        forward = getattr(owner, name).forward
+    except Exception:
+        return None
+
+    def outputs(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, ModelOutput):
+            return [annotation]
+        return [o for arg in typing.get_args(annotation) for o in outputs(arg)]
+
+    try:
+        found = outputs(typing.get_type_hints(forward).get("return"))
+    except Exception:
+        found = []
+    if found:
+        return any("last_hidden_state" in getattr(o, "__dataclass_fields__", {}) for o in found)
+    try:
+        return "last_hidden_state" in inspect.getsource(forward)
+    except Exception:
+        return None
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -141,6 +174,7 @@ def main():
                 info["base_class"] = base
         if base:
             info["main_input"] = main_input(base)
+            info["last_hidden_state"] = hidden_state_output(base)
         model_types[model_type] = info
     data = {
         "transformers_version": transformers.__version__,

@@ -466,6 +466,7 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
     assert!(why("autoformer").contains("takes `past_values`"));
+    assert!(why("encodec").contains("no `last_hidden_state`"));
 }
 
 #[test]

@@ -127,6 +127,10 @@ pub struct ModelTypeInfo {
     /// The base model class's `main_input_name` (`input_ids`, `pixel_values`, `input_values`, ...).
     #[serde(default)]
     pub main_input: Option<String>,
+    /// Whether the base model class returns a `last_hidden_state` (false: codecs, vocoders, dual
+    /// encoders; absent: unknown).
+    #[serde(default)]
+    pub last_hidden_state: Option<bool>,
 }
 
 impl ModelTypeInfo {
@@ -258,7 +262,9 @@ fn model_type_of_class(class: &str) -> Option<&'static str> {
 /// input, else by its processor kinds (the first rule whose processor it has).
 fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
     info.base()?;
-    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES") {
+    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES")
+        || info.last_hidden_state == Some(false)
+    {
         return None;
     }
     let rules = &rules().base_model;
@@ -814,6 +820,10 @@ fn settle(
                 Some(info) if info.base().is_none() && info.heads.is_empty() => format!(
                     "model_type `{model_type}` has no model class transformers {version} loads it with (no auto table lists it, and its modeling module exports no base model class for its config `{}`): a part of a larger model",
                     info.config_class
+                ),
+                Some(info) if info.base().is_some() && info.last_hidden_state == Some(false) && info.heads.len() <= 1 => format!(
+                    "model_type `{model_type}`'s base model {} returns no `last_hidden_state` to pool (a codec, vocoder or paired output), so it has no feature extraction; and no head skillgen serves",
+                    info.base().unwrap_or_default()
                 ),
                 Some(info) if info.base().is_some() && base_model_rule(info).is_none() && info.heads.len() <= 1 => format!(
                     "model_type `{model_type}`'s base model {} takes `{}`, which no skillgen family embeds (feature extraction covers text, image and audio inputs)",
