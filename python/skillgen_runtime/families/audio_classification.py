@@ -52,7 +52,10 @@ class AudioClassification(Labels, Audio, Skillset):
         waves = self._decode_audio(batch, options, rate)
         # padding=True lets ragged batches through extractors that pad to the longest input
         # (wav2vec2-style); fixed-window extractors (AST) pad to their window regardless.
-        encoded = extractor(waves, sampling_rate=rate, padding=True, return_tensors="pt")
+        # Whisper-style extractors (n_samples) pad to their fixed window by default, and encoders
+        # built on them (audio towers of speech LLMs) require that window.
+        padding = "max_length" if task == "audio_embedding" and getattr(extractor, "n_samples", None) else True
+        encoded = extractor(waves, sampling_rate=rate, padding=padding, return_tensors="pt")
         return {"features": self._feature_tensors(encoded, device, model)}
 
     def _forward(self, task, model, inputs, options):
