@@ -7,8 +7,11 @@ For every model_type in CONFIG_MAPPING_NAMES it records the config class, which 
 
     tests/python-env.sh python scripts/gen_transformers_table.py   # writes data/transformers_auto.json
 """
+import importlib
+import inspect
 import json
 import os
+import re
 import sys
 
 import transformers
@@ -32,8 +35,6 @@ def processor_tables():
         ("video_processor", "transformers.models.auto.video_processing_auto", "VIDEO_PROCESSOR_MAPPING_NAMES"),
         ("processor", "transformers.models.auto.processing_auto", "PROCESSOR_MAPPING_NAMES"),
     ]
-    import importlib
-
     for kind, module_name, attr in sources:
         try:
             module = importlib.import_module(module_name)
@@ -55,6 +56,96 @@ def sub_configs(model_type):
     return sorted(getattr(cls, "sub_configs", None) or {})
 
 
+def own_base_class(model_type, config_class):
+    """A model_type that no auto table lists may still have a model class transformers loads it
+    with directly (vision/text/audio towers such as `align_vision_model`): the model class of its
+    modeling module whose `config_class` is its config class and that is no head (`...For...`) and
+    no abstract `...PreTrainedModel`. Returned as transformers exports it (`AlignVisionModel`), or
+    for a class only its module has, as its path under transformers
+    (`models.kosmos2.modeling_kosmos2.Kosmos2VisionModel`)."""
+    try:
+        cfg = configuration_auto.CONFIG_MAPPING[model_type]
+        module = importlib.import_module(cfg.__module__.replace(".configuration_", ".modeling_"))
+    except Exception:
+        return None
+    found = []
+    for name in sorted(dir(module)):
+        obj = getattr(module, name, None)
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, transformers.PreTrainedModel)
+            and obj.__dict__.get("config_class", getattr(obj, "config_class", None)) is cfg
+            and not re.search("For[A-Z]", name)
+            and not name.endswith("PreTrainedModel")
+        ):
+            found.append(name)
+    # The class named after the config (AlignVisionConfig -> AlignVisionModel), else the one
+    # `...Model`, else the only one, else the first by name.
+    preferred = config_class[: -len("Config")] + "Model" if config_class.endswith("Config") else None
+    models = [n for n in found if n.endswith("Model")]
+    if preferred in found:
+        name = preferred
+    elif len(models) == 1:
+        name = models[0]
+    elif found:
+        name = found[0]
+    else:
+        return None
+    if getattr(transformers, name, None) is getattr(module, name):
+        return name
+    return module.__name__[len("transformers."):] + "." + name
+
+
+def main_input(class_name):
+    """The base model class's main input (input_ids, pixel_values, input_values, ...): what kind of
+    input its embeddings come from. Its `main_input_name` when `forward` takes it (a component can
+    inherit its model's name without taking that input), else `forward`'s first parameter."""
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        cls = getattr(owner, name)
+        params = [p for p in inspect.signature(cls.forward).parameters if p not in ("self", "args", "kwargs")]
+    except Exception:
+        return None
+    declared = getattr(cls, "main_input_name", None)
+    if declared in params:
+        return declared
+    return params[0] if params else None
+
+
+def hidden_state_output(class_name):
+    """Whether the base model class returns a `last_hidden_state` to pool (what feature extraction
+    needs): its forward's return annotation names a ModelOutput with that field, or, unannotated,
+    its forward's source returns one. False for codecs, vocoders and dual encoders (their outputs are
+    codes, waveforms or paired embeddings); None when it cannot be told."""
+    import typing
+
+    from transformers.utils import ModelOutput
+
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        forward = getattr(owner, name).forward
+    except Exception:
+        return None
+
+    def outputs(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, ModelOutput):
+            return [annotation]
+        return [o for arg in typing.get_args(annotation) for o in outputs(arg)]
+
+    try:
+        found = outputs(typing.get_type_hints(forward).get("return"))
+    except Exception:
+        found = []
+    if found:
+        return any("last_hidden_state" in getattr(o, "__dataclass_fields__", {}) for o in found)
+    try:
+        return "last_hidden_state" in inspect.getsource(forward)
+    except Exception:
+        return None
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -70,12 +161,21 @@ def main():
                 cls = cls[0] if cls else None
             if cls:
                 heads[mapping] = cls
-        model_types[model_type] = {
+        info = {
             "config_class": config_class,
             "processors": processors.get(model_type, []),
             "heads": heads,
             "sub_configs": sub_configs(model_type),
         }
+        base = heads.get("MODEL_MAPPING_NAMES")
+        if not heads:
+            base = own_base_class(model_type, config_class)
+            if base:
+                info["base_class"] = base
+        if base:
+            info["main_input"] = main_input(base)
+            info["last_hidden_state"] = hidden_state_output(base)
+        model_types[model_type] = info
     data = {
         "transformers_version": transformers.__version__,
         "generated_by": "scripts/gen_transformers_table.py",

@@ -13,9 +13,11 @@ fn shared() -> PathBuf {
 }
 
 /// Every config.json under tests/fixtures/real-configs/autoconfigs*/, as (model id, path).
+/// `autoconfigs-newest/` holds configs of this year's model types written offline by their
+/// transformers config classes (its `write_configs.py` and `PROVENANCE.tsv`).
 fn shared_configs() -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    for dir in ["autoconfigs", "autoconfigs-extra"] {
+    for dir in ["autoconfigs", "autoconfigs-extra", "autoconfigs-newest"] {
         let root = shared().join(dir);
         let Ok(orgs) = std::fs::read_dir(&root) else {
             continue;
@@ -302,6 +304,62 @@ const EXPECTED: &[(&str, &str)] = &[
         "sentence-transformers/all-MiniLM-L6-v2",
         "bert:text_encoder/text_embedding",
     ),
+    (
+        "transformers-5.24.0/align_vision_model",
+        "align_vision_model:vision_encoder/image_embedding",
+    ),
+    (
+        "transformers-5.24.0/bamba",
+        "bamba:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/clap_audio_model",
+        "clap_audio_model:audio_classification/audio_embedding",
+    ),
+    (
+        "transformers-5.24.0/deepseek_v32",
+        "deepseek_v32:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/embedding_gemma2",
+        "embedding_gemma2:text_encoder/text_embedding",
+    ),
+    (
+        "transformers-5.24.0/falcon_h1",
+        "falcon_h1:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/gemma4_unified",
+        "gemma4_unified:image_text_to_text/image_text_to_text",
+    ),
+    (
+        "transformers-5.24.0/granitemoehybrid",
+        "granitemoehybrid:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/kimi_linear",
+        "kimi_linear:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/mamba2",
+        "mamba2:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/mistral_large4",
+        "mistral_large4:image_text_to_text/image_text_to_text",
+    ),
+    (
+        "transformers-5.24.0/nemotron_h",
+        "nemotron_h:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/qwen3_asr",
+        "qwen3_asr:speech_seq2seq/speech_recognition",
+    ),
+    (
+        "transformers-5.24.0/siglip2_text_model",
+        "siglip2_text_model:text_encoder/text_embedding",
+    ),
     ("t5-small", "t5:text_encoder_decoder/text2text_generation"),
     ("tiiuae/falcon-7b", "falcon:text_decoder/text_generation"),
     (
@@ -382,6 +440,33 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         get("audio-spectrogram-transformer").0,
         Family::AudioClassification
     );
+    // Base models and towers serve feature extraction, chosen by their main input.
+    use skillgen_generator::Task;
+    assert_eq!(
+        get("align_vision_model"),
+        (Family::VisionEncoder, Task::ImageEmbedding)
+    );
+    assert_eq!(
+        get("siglip2_text_model"),
+        (Family::TextEncoder, Task::TextEmbedding)
+    );
+    assert_eq!(
+        get("clap_audio_model"),
+        (Family::AudioClassification, Task::AudioEmbedding)
+    );
+    // Unsupported ones say why: no class of their own, or an input no family embeds.
+    let why = |mt: &str| {
+        coverage
+            .iter()
+            .find(|(m, _)| m == mt)
+            .unwrap()
+            .1
+            .clone()
+            .unwrap_err()
+    };
+    assert!(why("sam_mask_decoder").contains("no model class"));
+    assert!(why("autoformer").contains("takes `past_values`"));
+    assert!(why("encodec").contains("no `last_hidden_state`"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: Rust checks and tests, then the generated Python run
-# on real tiny models. Installs what it needs (the pinned Python venv, once, under ~/.cache).
+# on real tiny models. Installs what it needs (the two pinned Python venvs, once, under ~/.cache:
+# tests/requirements.txt with the newest transformers for everything, tests/requirements-openvino.txt
+# with the transformers optimum-intel allows for the OpenVINO tests, tests/python/test_openvino*.py).
 #   bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,8 +16,9 @@ cargo fmt --all --check
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "python venv (tests/requirements.txt)"
+step "python venvs (tests/requirements.txt; tests/requirements-openvino.txt)"
 tests/python-env.sh python -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
+tests/python-env.sh --openvino python -c 'import transformers, optimum.intel; print("openvino venv: transformers", transformers.__version__)'
 
 step "ruff check python/ (the skillsets' runtime, python/ruff.toml)"
 tests/python-env.sh ruff check --no-cache python
@@ -37,6 +40,14 @@ step "build tiny fixture models (offline)"
 rm -rf target/test-fixtures
 tests/python-env.sh python tests/fixtures/build_fixtures.py target/test-fixtures
 
-step "pytest tests/python"
+step "pytest tests/python (newest transformers), all but the OpenVINO tests"
 SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures" SKILLGEN_COVERAGE="$PWD/target/coverage" \
-  tests/python-env.sh python -m pytest -q -p no:cacheprovider tests/python
+  tests/python-env.sh python -m pytest -q -p no:cacheprovider tests/python --ignore-glob='tests/python/test_openvino*.py'
+
+step "build tiny fixture models for the OpenVINO tests (offline, tests/requirements-openvino.txt)"
+rm -rf target/test-fixtures-openvino
+tests/python-env.sh --openvino python tests/fixtures/build_fixtures.py target/test-fixtures-openvino
+
+step "pytest tests/python/test_openvino*.py (optimum-intel and the transformers it allows)"
+SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures-openvino" \
+  tests/python-env.sh --openvino python -m pytest -q -p no:cacheprovider tests/python/test_openvino*.py

@@ -39,6 +39,8 @@ class Skillset(OpenVINO, Native, Gpu, Host):
     REMOTE_CODE_MODELS = ()
     # task -> transformers Auto class name that loads it (data/tasks.toml).
     AUTO_CLASSES = {}
+    # The transformers whose auto tables detected this model_type (data/transformers_auto.json).
+    TRANSFORMERS_VERSION = None
     # Set by the family class.
     FAMILY = None
     TASKS = ()
@@ -111,8 +113,20 @@ class Skillset(OpenVINO, Native, Gpu, Host):
         return "the host's helpers take only a model name and cannot be given models.toml's " + what + " for " + repr(model)
 
     def _load_model(self, model, task, config):
-        auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        auto = self._transformers_class(self.AUTO_CLASSES[task])
         return auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
+
+    def _transformers_class(self, name):
+        """A transformers class by name: exported (`AutoModel`, `AlignVisionModel`), or by its path
+        under transformers for a model class only its module has
+        (`models.kosmos2.modeling_kosmos2.Kosmos2VisionModel`, a tower no auto table lists)."""
+        module, _, attr = name.rpartition(".")
+        if not module:
+            return getattr(self.transformers, name)
+        import importlib
+
+        package = getattr(self.transformers, "__name__", "transformers")
+        return getattr(importlib.import_module(package + "." + module), attr)
 
     def _load_processor(self, model, task, config):
         auto = getattr(self.transformers, self.PROCESSOR_CLASS)
@@ -152,6 +166,9 @@ class Skillset(OpenVINO, Native, Gpu, Host):
         except Exception as e:
             batch_size = self._batch_size("cpu")
             message = "could not load " + repr(model) + " on " + device + ": " + type(e).__name__ + ": " + str(e)
+            skew = self._version_skew(model, e)
+            if skew:
+                message = skew + " (" + message + ")"
             handler = self._error_handler(message, label)
             return (None, None, handler, self._queue(batch_size), batch_size)
         note = None
@@ -178,6 +195,48 @@ class Skillset(OpenVINO, Native, Gpu, Host):
         endpoint = endpoint.to(device)
         endpoint.eval()
         return endpoint, processor, task
+
+    def _version_skew(self, model, error):
+        """Why a load failed when the installed transformers does not know this model_type or a class
+        this file loads (it is older than the transformers the file was generated from), else None."""
+        if self.TRANSFORMERS_VERSION is None or self.transformers is None or model in self.REMOTE_CODE_MODELS:
+            return None
+        installed = str(getattr(self.transformers, "__version__", "unknown"))
+        text = str(error)
+        # A class the error names (or a class path, which only a model_type's own tower uses) that
+        # the installed transformers lacks.
+        missing = [name for name in self._class_names() if ("." in name or name in text) and not self._has_class(name)]
+        mapping = getattr(self.transformers, "CONFIG_MAPPING", None)
+        try:
+            unknown_type = mapping is not None and self.MODEL_TYPE not in mapping
+        except Exception:
+            unknown_type = False
+        if not unknown_type and not missing:
+            # transformers' own words for a model_type or a head it has no class for.
+            unknown_type = "does not recognize this architecture" in text or "Unrecognized configuration class" in text
+        if not unknown_type and not missing:
+            return None
+        what = "model_type " + repr(self.MODEL_TYPE) if unknown_type else "transformers." + ", transformers.".join(missing)
+        age = "is too old" if _older(installed, self.TRANSFORMERS_VERSION) else "does not have it"
+        return (
+            "the installed transformers " + installed + " does not know " + what + ": this skillset was generated from"
+            " transformers " + self.TRANSFORMERS_VERSION + "'s tables, and the installed one " + age
+            + "; install transformers>=" + self.TRANSFORMERS_VERSION
+        )
+
+    def _has_class(self, name):
+        try:
+            self._transformers_class(name)
+            return True
+        except Exception:
+            return False
+
+    def _class_names(self):
+        """The transformers classes this file's tasks load (AUTO_CLASSES and the processor class)."""
+        names = [name for name in self.AUTO_CLASSES.values() if name]
+        if self.PROCESSOR_CLASS:
+            names.append(self.PROCESSOR_CLASS)
+        return names
 
     def _task_for(self, model, config):
         """metadata["task"], else the task models.toml gave this model, else the loaded head's."""
@@ -286,6 +345,26 @@ class Skillset(OpenVINO, Native, Gpu, Host):
             "implementation_type": result.get("implementation_type"),
             "elapsed_time": time.time() - start,
         }
+
+
+def _older(installed, wanted):
+    """installed < wanted, comparing the leading numeric release parts ("5.5.4" < "5.24.0")."""
+
+    def release(version):
+        parts = []
+        for piece in str(version).split("."):
+            digits = ""
+            for ch in piece:
+                if not ch.isdigit():
+                    break
+                digits += ch
+            if not digits:
+                break
+            parts.append(int(digits))
+        return tuple(parts)
+
+    got, want = release(installed), release(wanted)
+    return bool(got) and bool(want) and got < want
 
 
 def _handler_factory(hardware, task):

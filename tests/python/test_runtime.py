@@ -240,3 +240,76 @@ def test_the_runtime_parses_on_every_supported_python(version):
     from test_host_contract import assert_parses_on
 
     assert_parses_on(version, runtime_files())
+
+
+class Anything:
+    """A loaded tokenizer/model stand-in: every attribute is None and may be set."""
+
+    def __getattr__(self, name):
+        return None
+
+
+class FakeTransformers:
+    """A transformers module object older than the table: it lacks a model_type and a class."""
+
+    __version__ = "5.5.4"
+
+    def __init__(self, model_types, classes):
+        self.CONFIG_MAPPING = dict.fromkeys(model_types)
+        for name in classes:
+            setattr(self, name, type(name, (), {"from_pretrained": classmethod(lambda cls, *a, **k: Anything())}))
+
+        def config_from_pretrained(model, **kwargs):
+            raise ValueError(
+                "The checkpoint you are trying to load has model type `newlm` but Transformers does not recognize this architecture."
+            )
+
+        self.AutoConfig = type("AutoConfig", (), {"from_pretrained": staticmethod(config_from_pretrained)})
+
+
+def skew_skill(transformers, **data):
+    attrs = {"MODEL_TYPE": "newlm", "TASKS": ("text_generation",), "DEFAULT_TASK": "text_generation",
+             "DEFAULT_MODEL": "org/newlm", "TRANSFORMERS_VERSION": "5.24.0",
+             "AUTO_CLASSES": {"text_generation": "AutoModelForCausalLM"}}
+    attrs.update(data)
+    cls = type("hf_newlm", (skillgen_runtime.family("text_decoder"),), attrs)
+    return cls({"torch": torch, "transformers": transformers, "numpy": np}, None)
+
+
+def test_an_older_transformers_without_the_model_type_is_named_in_the_handler_error():
+    skill = skew_skill(FakeTransformers(["bert"], ["AutoModelForCausalLM", "AutoTokenizer"]))
+    _, _, handler, queue, batch = skill.init_cpu("org/newlm", "cpu", "cpu")
+    error = handler("hi")["error"]
+    assert "transformers 5.5.4" in error and "5.24.0" in error and "too old" in error, error
+    assert "model_type 'newlm'" in error and "does not recognize" in error, error
+
+
+def test_an_older_transformers_without_the_auto_class_is_named_in_the_handler_error():
+    fake = FakeTransformers(["newlm"], ["AutoTokenizer"])
+    fake.AutoConfig = type("AutoConfig", (), {"from_pretrained": staticmethod(lambda m, **k: type("C", (), {"architectures": None})())})
+    skill = skew_skill(fake)
+    error = skill.init_cpu("org/newlm", "cpu", "cpu")[2]("hi")["error"]
+    assert "transformers.AutoModelForCausalLM" in error and "5.5.4" in error and "too old" in error, error
+    assert "5.24.0" in error, error
+
+
+def test_other_load_errors_and_newer_transformers_are_not_called_too_old():
+    fake = FakeTransformers(["newlm"], ["AutoModelForCausalLM", "AutoTokenizer"])
+    fake.AutoConfig = type("AutoConfig", (), {"from_pretrained": staticmethod(lambda m, **k: (_ for _ in ()).throw(OSError("no such repo")))})
+    error = skew_skill(fake).init_cpu("org/newlm", "cpu", "cpu")[2]("hi")["error"]
+    assert "too old" not in error and "no such repo" in error, error
+    newer = FakeTransformers(["bert"], [])
+    newer.__version__ = "6.1.0"
+    error = skew_skill(newer).init_cpu("org/newlm", "cpu", "cpu")[2]("hi")["error"]
+    assert "too old" not in error and "transformers 6.1.0 does not know model_type 'newlm'" in error, error
+
+
+def test_a_tower_class_by_its_path_under_transformers_loads_and_is_checked():
+    import transformers
+
+    skill = family_skill("vision_encoder", AUTO_CLASSES={"image_embedding": "models.kosmos2.modeling_kosmos2.Kosmos2VisionModel"})
+    skill.init()
+    assert skill._transformers_class("models.kosmos2.modeling_kosmos2.Kosmos2VisionModel").__name__ == "Kosmos2VisionModel"
+    assert skill._transformers_class("AutoModel") is transformers.AutoModel
+    assert skill._has_class("models.kosmos2.modeling_kosmos2.Kosmos2VisionModel")
+    assert not skill._has_class("models.nope.modeling_nope.NopeModel")

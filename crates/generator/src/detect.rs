@@ -86,10 +86,17 @@ pub fn zero_shot_detection(model_type: &str) -> bool {
 }
 
 /// The Auto class a generated file loads a task's model with (what `skillgen explain` reports).
+/// A model_type that no auto table lists loads its base model with its own class
+/// (`AlignVisionModel`) where the task's row says `AutoModel`.
 pub fn loaded_auto_class(family: Family, task: Task, model_type: &str) -> &'static str {
     let row = task_row(family, task);
-    match &row.zero_shot_auto_class {
-        Some(class) if zero_shot_detection(model_type) => class,
+    let own = table()
+        .model_types
+        .get(model_type)
+        .and_then(|i| i.base_class.as_deref());
+    match (&row.zero_shot_auto_class, own) {
+        (Some(class), _) if zero_shot_detection(model_type) => class,
+        (_, Some(class)) if row.auto_class == "AutoModel" => class,
         _ => &row.auto_class,
     }
 }
@@ -105,20 +112,43 @@ pub struct TransformersTable {
 #[derive(Deserialize)]
 pub struct ModelTypeInfo {
     pub config_class: String,
-    /// Processor kinds (tokenizer, image processor, feature extractor); kept in the table for
-    /// the base-model feature-extraction rule (issue: newest transformers).
-    #[allow(dead_code)]
+    /// Processor kinds (tokenizer, image_processor, feature_extractor, ...): the base-model
+    /// rules' fallback where the table has no `main_input`.
     pub processors: Vec<String>,
     /// auto table name → head class name.
     pub heads: BTreeMap<String, String>,
     /// Nested config keys of a composite config class (`text_config`, `encoder`, …).
     #[serde(default)]
     pub sub_configs: Vec<String>,
+    /// A model class transformers loads the model_type with directly, for a model_type no auto
+    /// table lists (towers such as `align_vision_model`: `AlignVisionModel`).
+    #[serde(default)]
+    pub base_class: Option<String>,
+    /// The base model class's `main_input_name` (`input_ids`, `pixel_values`, `input_values`, ...).
+    #[serde(default)]
+    pub main_input: Option<String>,
+    /// Whether the base model class returns a `last_hidden_state` (false: codecs, vocoders, dual
+    /// encoders; absent: unknown).
+    #[serde(default)]
+    pub last_hidden_state: Option<bool>,
+}
+
+impl ModelTypeInfo {
+    /// The base model class: the `MODEL_MAPPING_NAMES` entry, else the model_type's own class.
+    pub fn base(&self) -> Option<&str> {
+        self.heads
+            .get("MODEL_MAPPING_NAMES")
+            .or(self.base_class.as_ref())
+            .map(String::as_str)
+    }
 }
 
 #[derive(Deserialize)]
 pub struct Rules {
     pub rule: Vec<Rule>,
+    /// Feature extraction for base models that no rule serves (`[[base_model]]`).
+    #[serde(default)]
+    pub base_model: Vec<BaseModelRule>,
     #[serde(default)]
     pub overrides: BTreeMap<String, Override>,
 }
@@ -134,6 +164,17 @@ pub struct Rule {
     pub task: Task,
     pub type_task: Option<Task>,
     pub family: Family,
+}
+
+/// A base model with no head a rule serves gets feature extraction: the kind (text, image, audio
+/// embeddings) from its class's main input, else (no main input recorded) its processor kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseModelRule {
+    pub main_input: Vec<String>,
+    pub processor: String,
+    pub family: Family,
+    pub task: Task,
 }
 
 #[derive(Deserialize)]
@@ -210,8 +251,29 @@ fn model_type_of_class(class: &str) -> Option<&'static str> {
     table()
         .model_types
         .iter()
-        .find(|(_, info)| info.heads.values().any(|c| c == class))
+        .find(|(_, info)| {
+            info.heads.values().any(|c| c == class) || info.base_class.as_deref() == Some(class)
+        })
         .map(|(mt, _)| mt.as_str())
+}
+
+/// The base-model rule for a model_type whose only class is its base model (no head table lists
+/// it: a head there, even one skillgen does not serve, says what the model is for): by its main
+/// input, else by its processor kinds (the first rule whose processor it has).
+fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
+    info.base()?;
+    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES")
+        || info.last_hidden_state == Some(false)
+    {
+        return None;
+    }
+    let rules = &rules().base_model;
+    match &info.main_input {
+        Some(input) => rules.iter().find(|r| r.main_input.contains(input)),
+        None => rules
+            .iter()
+            .find(|r| info.processors.contains(&r.processor)),
+    }
 }
 
 fn rule_for_model_type(model_type: &str) -> Option<&'static Rule> {
@@ -298,6 +360,15 @@ pub enum Step {
         family: Family,
         task: Task,
     },
+    /// A base model no rule serves: feature extraction by its main input (`data/detection.toml`
+    /// `[[base_model]]`).
+    BaseModel {
+        model_type: String,
+        class: String,
+        main_input: String,
+        family: Family,
+        task: Task,
+    },
     /// Custom code: `auto_map` registers this Auto class.
     AutoMap {
         key: String,
@@ -357,6 +428,10 @@ impl std::fmt::Display for Step {
             Step::ModelTypeTable { model_type, table, family, task } => write!(
                 f,
                 "model_type `{model_type}` is in transformers' {table} → task `{task}`, family `{family}`"
+            ),
+            Step::BaseModel { model_type, class, main_input, family, task } => write!(
+                f,
+                "model_type `{model_type}` has the base model {class} (main input `{main_input}`) and no head skillgen serves → feature extraction: task `{task}`, family `{family}`"
             ),
             Step::AutoMap { key, family, task } => write!(
                 f,
@@ -453,6 +528,7 @@ fn detect_steps(request: &Request, config: Option<&AutoConfig>) -> Result<Detect
         &err,
     )?;
     model_type_table_step(&mut d, &model_type);
+    base_model_step(&mut d, &model_type);
     let auto_map_key = auto_map_step(&mut d, config, &auto_map);
     // Custom code is needed only when transformers has no native class for the model_type.
     let custom_code = match config {
@@ -631,6 +707,30 @@ fn model_type_table_step(d: &mut Decision, model_type: &str) {
     }
 }
 
+/// A base model that no rule serves: feature extraction, like transformers' `feature-extraction`
+/// and `image-feature-extraction` pipelines for any base model.
+fn base_model_step(d: &mut Decision, model_type: &str) {
+    if !d.open() {
+        return;
+    }
+    let Some(info) = table().model_types.get(model_type) else {
+        return;
+    };
+    if let (Some(rule), Some(class)) = (base_model_rule(info), info.base()) {
+        let step = Step::BaseModel {
+            model_type: model_type.to_string(),
+            class: class.to_string(),
+            main_input: info
+                .main_input
+                .clone()
+                .unwrap_or_else(|| rule.processor.clone()),
+            family: rule.family,
+            task: rule.task,
+        };
+        d.fill(rule.family, rule.task, step);
+    }
+}
+
 /// `auto_map` (custom code): its Auto class keys name the kind of head. Returns the key used.
 fn auto_map_step(
     d: &mut Decision,
@@ -717,9 +817,19 @@ fn settle(
             let version = &table().transformers_version;
             let why = match table().model_types.get(model_type) {
                 None => format!("model_type `{model_type}` is not in transformers {version}'s auto tables"),
-                Some(info) if info.heads.is_empty() => {
-                    format!("model_type `{model_type}` has no model class in transformers {version}")
-                }
+                Some(info) if info.base().is_none() && info.heads.is_empty() => format!(
+                    "model_type `{model_type}` has no model class transformers {version} loads it with (no auto table lists it, and its modeling module exports no base model class for its config `{}`): a part of a larger model",
+                    info.config_class
+                ),
+                Some(info) if info.base().is_some() && info.last_hidden_state == Some(false) && info.heads.len() <= 1 => format!(
+                    "model_type `{model_type}`'s base model {} returns no `last_hidden_state` to pool (a codec, vocoder or paired output), so it has no feature extraction; and no head skillgen serves",
+                    info.base().unwrap_or_default()
+                ),
+                Some(info) if info.base().is_some() && base_model_rule(info).is_none() && info.heads.len() <= 1 => format!(
+                    "model_type `{model_type}`'s base model {} takes `{}`, which no skillgen family embeds (feature extraction covers text, image and audio inputs)",
+                    info.base().unwrap_or_default(),
+                    info.main_input.as_deref().unwrap_or("an unknown input")
+                ),
                 Some(info) => format!(
                     "model_type `{model_type}` has no inference head skillgen supports (transformers tables: {})",
                     info.heads.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -876,6 +986,27 @@ mod tests {
         assert_eq!(
             loaded_auto_class(Family::ObjectDetection, Task::ObjectDetection, "detr"),
             "AutoModelForObjectDetection"
+        );
+        // A tower no auto table lists loads with its own class (exported, or by its path).
+        assert_eq!(
+            loaded_auto_class(
+                Family::VisionEncoder,
+                Task::ImageEmbedding,
+                "align_vision_model"
+            ),
+            "AlignVisionModel"
+        );
+        assert_eq!(
+            loaded_auto_class(
+                Family::VisionEncoder,
+                Task::ImageEmbedding,
+                "kosmos_2_vision_model"
+            ),
+            "models.kosmos2.modeling_kosmos2.Kosmos2VisionModel"
+        );
+        assert_eq!(
+            loaded_auto_class(Family::VisionEncoder, Task::ImageEmbedding, "vit"),
+            "AutoModel"
         );
     }
 }

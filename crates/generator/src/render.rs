@@ -95,6 +95,8 @@ pub struct View {
     pub revisions_py: String,
     /// The model ids loaded with `trust_remote_code=True` (no other model ever is).
     pub remote_code_models_py: String,
+    /// The transformers version of the detection table (`data/transformers_auto.json`).
+    pub transformers_version_py: String,
     /// Task → transformers Auto class (`data/tasks.toml`).
     pub auto_classes_py: String,
     /// Task → optimum-intel `OVModelFor…` class name, for the tasks of this family that have one.
@@ -164,6 +166,7 @@ impl View {
             hardware_py: py_tuple(s.hardware.iter().map(|h| h.name())),
             revisions_py: py_dict(s.revisions.iter().map(|(id, r)| (id.as_str(), r.as_str()))),
             remote_code_models_py: py_tuple(s.remote_code.iter().map(String::as_str)),
+            transformers_version_py: py_str(&detect::table().transformers_version),
             auto_classes_py: py_dict(tasks.iter().map(|t| {
                 (
                     t.name(),

@@ -73,6 +73,7 @@ name_enum! {
         ImageTextToText => "image_text_to_text",
         VideoClassification => "video_classification",
         VideoTextEmbedding => "video_text_embedding",
+        AudioEmbedding => "audio_embedding",
     }
 }
 

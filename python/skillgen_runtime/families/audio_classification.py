@@ -1,6 +1,9 @@
-"""The audio classification family: audio classification (audio -> top-k labels)."""
+"""The audio classification family: audio classification (audio -> top-k labels), and audio
+embeddings from a base audio model (mean-pooled last_hidden_state, like transformers'
+feature-extraction pipeline)."""
 
 from ..base import Skillset
+from ..errors import SkillInputError
 from ..labels import Labels
 from ..media import Audio
 
@@ -13,21 +16,33 @@ class AudioClassification(Labels, Audio, Skillset):
     of them; or a dict {"audio": one or a list, "sampling_rate": n, "top_k": k}. Scores are the
     softmax of the logits (sigmoid when config.problem_type is multi_label_classification), labels
     come from config.id2label. Output keeps the batch dimension: {"logits": tensor [n, labels],
-    "predictions": [[{"label", "score"}, ...] per input], "count": n}."""
+    "predictions": [[{"label", "score"}, ...] per input], "count": n}.
+
+    audio_embedding (a base audio model, data/detection.toml [[base_model]]): the same inputs, with
+    option "normalize" (L2-normalise the rows) -> {"embeddings": tensor [n, hidden] (the mean of
+    last_hidden_state over time), "dimensions", "count"}."""
 
     FAMILY = "audio_classification"
     PROCESSOR_CLASS = "AutoFeatureExtractor"
     HALF_PRECISION = True
     OPTIONS = ("top_k",)
+    EMBEDDING_OPTIONS = ("normalize",)
 
     # ---- audio classification: load ----
 
     def _sample_input(self, task):
+        if task == "audio_embedding":
+            return {"audio": self._sample_waveform()}
         return {"audio": self._sample_waveform(), "top_k": 3}
 
     # ---- audio classification: preprocess -> forward -> postprocess ----
 
     def _split_input(self, task, x):
+        if task == "audio_embedding":
+            batch, single, options = self._split_audio_input(x, self.EMBEDDING_OPTIONS)
+            if not isinstance(options.get("normalize", False), bool):
+                raise SkillInputError("normalize must be true or false, not " + repr(options["normalize"]))
+            return batch, single, options
         batch, single, options = self._split_audio_input(x, self.OPTIONS)
         self._check_top_k(options)
         return batch, single, options
@@ -37,16 +52,38 @@ class AudioClassification(Labels, Audio, Skillset):
         waves = self._decode_audio(batch, options, rate)
         # padding=True lets ragged batches through extractors that pad to the longest input
         # (wav2vec2-style); fixed-window extractors (AST) pad to their window regardless.
-        encoded = extractor(waves, sampling_rate=rate, padding=True, return_tensors="pt")
+        # Whisper-style extractors (n_samples) pad to their fixed window by default, and encoders
+        # built on them (audio towers of speech LLMs) require that window.
+        padding = "max_length" if task == "audio_embedding" and getattr(extractor, "n_samples", None) else True
+        encoded = extractor(waves, sampling_rate=rate, padding=padding, return_tensors="pt")
         return {"features": self._feature_tensors(encoded, device, model)}
 
     def _forward(self, task, model, inputs, options):
         return model(**inputs["features"])
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
+        if task == "audio_embedding":
+            return self._audio_embeddings(outputs, options)
         return self._classification_result(model, outputs.logits, options)
 
+    def _audio_embeddings(self, outputs, options):
+        hidden = getattr(outputs, "last_hidden_state", None)
+        if hidden is None:
+            hidden = outputs[0]
+        if hidden.dim() == 3:
+            # [n, frames, hidden]: the mean over time (frames are not the input samples, so no mask).
+            hidden = hidden.mean(dim=1)
+        embeddings = hidden.reshape(hidden.shape[0], -1).float()
+        if options.get("normalize"):
+            embeddings = self.torch.nn.functional.normalize(embeddings, p=2, dim=1)
+        return {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
+
     def _mock_result(self, task, batch, single, options):
-        # Deterministic labels for host tests without a model; labelled MOCK by the caller.
+        # Deterministic labels or embeddings for host tests without a model; labelled MOCK by the caller.
+        if task == "audio_embedding":
+            dims = int(self.metadata.get("mock_dimensions", 32))
+            seeds = [len(item) if hasattr(item, "__len__") else 1 for item in batch]
+            rows = [[((s + 7 * j) % 17) / 17.0 for j in range(dims)] for s in seeds]
+            return {"embeddings": rows, "dimensions": dims, "count": len(batch)}
         return self._mock_classification(len(batch), options)
 
