@@ -57,18 +57,12 @@ class OpenVINO:
                 notes.append("optimum-intel has no OpenVINO model class for task " + task)
             else:
                 endpoint = self._openvino_model(model, model_type, task, device, openvino_label, helper_map, notes)
-        if endpoint is not None:
-            try:
-                processor = self._load_processor(model, task, config)
-                self._openvino_shim(endpoint)
-                note = "; ".join(notes) or None
-                handler = self._make_handler(task, endpoint, processor, "cpu", openvino_label, "REAL", backend="openvino", note=note)
-                check = handler(self._sample_input(task))
-                if "error" in check:
-                    raise RuntimeError("the OpenVINO model failed on the sample input: " + str(check["error"]))
-            except Exception as e:
-                notes.append(type(e).__name__ + ": " + str(e))
-                endpoint = None
+            endpoint, processor, handler = self._openvino_checked(model, task, config, endpoint, openvino_label, notes)
+            if endpoint is None:
+                # No optimum-intel model (or it failed): the family's torch module(s) converted
+                # with openvino.convert_model, on the family's own preprocessed sample.
+                converted = self._openvino_converted(model, task, config, device, openvino_label, notes)
+                endpoint, processor, handler = self._openvino_checked(model, task, config, converted, openvino_label, notes)
         if endpoint is None:
             reason = "; ".join(notes) or "no OpenVINO model"
             return self._init_endpoint(model, "cpu", openvino_label, "openvino", fallback="openvino unavailable (" + reason + "); ran on CPU with torch")
@@ -77,6 +71,44 @@ class OpenVINO:
         info.update({"model": model, "task": task, "device": self._openvino_device(device), "backend": "openvino", "notes": notes})
         self.endpoints[openvino_label] = info
         return (endpoint, processor, handler, self._queue(batch_size), batch_size)
+
+    def _openvino_checked(self, model, task, config, endpoint, label, notes):
+        """(endpoint, processor, handler) when the OpenVINO endpoint runs the task's sample input,
+        else (None, None, None) with a note."""
+        if endpoint is None:
+            return None, None, None
+        try:
+            processor = self._load_processor(model, task, config)
+            self._openvino_shim(endpoint)
+            note = "; ".join(notes) or None
+            handler = self._make_handler(task, endpoint, processor, "cpu", label, "REAL", backend="openvino", note=note)
+            check = handler(self._sample_input(task))
+            if "error" in check:
+                raise RuntimeError("the OpenVINO model failed on the sample input: " + str(check["error"]))
+            return endpoint, processor, handler
+        except Exception as e:
+            notes.append(type(e).__name__ + ": " + str(e))
+            return None, None, None
+
+    def _openvino_converted(self, model, task, config, device, label, notes):
+        """The task's torch model wrapped as a ConvertedModel (openvino_convert.py), its IR cached
+        under the cache dir keyed by model, revision, task and the local weights; None (noted) when
+        openvino or the model does not load."""
+        try:
+            import openvino as ov
+
+            from .openvino_convert import ConvertedModel, source_key
+
+            torch_model = self._load_model(model, task, config).to("cpu")
+            torch_model.eval()
+            key = "|".join((str(self.REVISIONS.get(model) or ""), task, source_key(model)))
+            cache = self._cache_dir("openvino-convert", model, key)
+            converted = ConvertedModel(torch_model, self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+        except Exception as e:
+            notes.append("openvino.convert_model path unavailable: " + type(e).__name__ + ": " + str(e))
+            return None
+        self.endpoints[label] = {"source": "openvino.convert_model", "path": cache, "conversions": converted.conversions}
+        return converted
 
     def _openvino_device(self, device):
         text = str(device or "CPU")
