@@ -197,6 +197,7 @@ class OpenVINO:
         torch = self.torch
         if not hasattr(endpoint, "parameters"):
             endpoint.parameters = lambda: iter((torch.zeros(1),))
+        missing = {}
         for name, value in (("dtype", torch.float32), ("device", torch.device("cpu"))):
             try:
                 getattr(endpoint, name)
@@ -204,7 +205,14 @@ class OpenVINO:
                 try:
                     setattr(endpoint, name, value)
                 except Exception:
-                    pass
+                    missing[name] = value
+        if missing:
+            # A read-only property that raises (optimum-intel 2.2's OVModelForVisualCausalLM.dtype
+            # reads an input_dtypes it never sets): a subclass with plain values instead.
+            try:
+                endpoint.__class__ = type(type(endpoint).__name__, (type(endpoint),), missing)
+            except Exception:
+                pass
         if type(endpoint).__name__ == "OVModelForSeq2SeqLM":
             self._openvino_rowwise_generate(endpoint)
 

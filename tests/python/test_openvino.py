@@ -205,9 +205,10 @@ def test_helpers_returning_none_or_raising_lead_to_own_conversion(fixtures, beha
 
 
 def test_task_without_openvino_class_falls_back_labelled(fixtures):
-    # No optimum-intel class serves CLIP's image-text embedding: CPU torch, labelled.
-    skill = skill_for("clip")
-    _, _, handler, queue, batch_size = skill.init_openvino(os.path.join(fixtures, "clip"), None, "CPU", "openvino:0")
+    # No optimum-intel class serves SpeechT5's generate_speech, and the convert_model path does not
+    # convert generation: CPU torch, labelled.
+    skill = skill_for("speecht5")
+    _, _, handler, queue, batch_size = skill.init_openvino(os.path.join(fixtures, "speecht5"), None, "CPU", "openvino:0")
     assert queue._maxsize >= 1 and batch_size >= 1
     result = handler(skill._sample_input(handler.task))
     assert result["implementation_type"] == "REAL" and result["backend"] == "torch", result

@@ -160,6 +160,29 @@ def test_converted_ir_is_cached_and_keyed(fixtures, tmp_path):
     assert third._cache_dir("openvino-convert", path, "x") != cache
 
 
+def test_llava_generates_identical_tokens_on_openvino(fixtures):
+    """LLaVA (a host OpenVINO type, 9 arguments) through optimum-intel's OVModelForVisualCausalLM
+    (vision tower, embeddings and the language model with KV cache as separate IRs): greedy tokens
+    identical to CPU torch, on the sample and on another image and prompt (whose tokens differ)."""
+    path = os.path.join(fixtures, "llava")
+    skill = skill_for("llava")
+    genai = [None]  # get_openvino_genai_pipeline first, as the worker passes for llava
+    endpoint, _, handler, _, _ = skill.init_openvino(path, "image-text-to-text", "CPU", "openvino:0", *genai, None, None, None, None)
+    assert type(endpoint).__name__ == "_OVLlavaForCausalLM", skill.endpoints["openvino:0"]
+    assert skill.endpoints["openvino:0"]["source"] == "OVModelForVisualCausalLM.from_pretrained"
+    cpu = skill_for("llava").init_cpu(path, "cpu", "cpu")[2]
+    sample = skill._sample_input(handler.task)
+    other = dict(vary(sample, 3), prompt="Describe the colours of this picture in detail.", max_new_tokens=12)
+    tokens = []
+    for x in (sample, other):
+        got, want = handler(x), cpu(x)
+        assert got["backend"] == "openvino" and got["implementation_type"] == "REAL" and "fallback" not in got, got
+        assert got["generated_token_ids"] == want["generated_token_ids"]
+        assert got["generated_text"] == want["generated_text"]
+        tokens.append(got["generated_token_ids"])
+    assert tokens[0] != tokens[1]
+
+
 def test_generation_is_not_converted_and_falls_back_labelled(fixtures):
     # blip captions with generate(): optimum-intel 2.2 cannot export it under transformers 5.5 and
     # the converted path refuses generation, so CPU torch runs, labelled.
