@@ -215,14 +215,30 @@ def test_task_without_openvino_class_falls_back_labelled(fixtures):
     assert "no OpenVINO model class" in result["fallback"]
 
 
-def test_without_optimum_the_cpu_path_runs_labelled(fixtures, monkeypatch):
+def test_without_optimum_bert_is_converted_with_openvino(fixtures, monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "optimum.intel", None)  # import fails
+    path = os.path.join(fixtures, "bert")
+    skill = skill_for("bert")
+    endpoint, _, handler, _, _ = skill.init_openvino(path, None, "CPU", "openvino:0")
+    assert type(endpoint).__name__ == "ConvertedModel" and skill.endpoints["openvino:0"]["source"] == "openvino.convert_model"
+    result = handler(TEXTS)
+    assert_openvino(result)
+    assert "optimum-intel not importable" in result["backend_note"]
+    expected = skill_for("bert").init_cpu(path, "cpu", "cpu")[2](TEXTS)
+    assert torch.allclose(result["embeddings"], expected["embeddings"], atol=1e-4)
+
+
+def test_without_openvino_the_cpu_path_runs_labelled(fixtures, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "optimum.intel", None)  # imports fail
+    monkeypatch.setitem(sys.modules, "openvino", None)
     path = os.path.join(fixtures, "bert")
     _, _, handler, _, _ = skill_for("bert").init_openvino(path, None, "CPU", "openvino:0")
     result = handler(TEXTS)
     assert result["implementation_type"] == "REAL" and result["backend"] == "torch" and result["device"] == "cpu"
     assert "optimum-intel not importable" in result["fallback"]
+    assert "openvino.convert_model path unavailable" in result["fallback"]
 
 
 def test_openvino_skill_convert_writes_a_loadable_model(fixtures, tmp_path):
