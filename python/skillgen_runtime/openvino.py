@@ -210,7 +210,7 @@ class OpenVINO:
             # A read-only property that raises (optimum-intel 2.2's OVModelForVisualCausalLM.dtype
             # reads an input_dtypes it never sets): a subclass with plain values instead.
             try:
-                endpoint.__class__ = type(type(endpoint).__name__, (type(endpoint),), missing)
+                endpoint.__class__ = type(type(endpoint).__name__, (type(endpoint),), dict(missing, __module__=type(endpoint).__module__))
             except Exception:
                 pass
         if type(endpoint).__name__ == "OVModelForSeq2SeqLM":

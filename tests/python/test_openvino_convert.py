@@ -143,6 +143,17 @@ def test_converted_batch_of_16_matches_torch(fixtures, model_type, fixture):
     assert compare(handler(x), cpu(x)) <= 1e-4
 
 
+def test_handler_factory_labels_a_converted_endpoint_openvino(fixtures):
+    path = os.path.join(fixtures, "clip")
+    skill = skill_for("clip")
+    endpoint, processor, handler, _, _ = skill.init_openvino(path, None, "CPU", "openvino:0")
+    made = skill.create_openvino_image_text_embedding_endpoint_handler(path, "CPU", "openvino:1", endpoint, processor)
+    sample = skill._sample_input(handler.task)
+    result = made(sample)
+    assert result["backend"] == "openvino" and result["implementation_type"] == "REAL", result
+    assert torch.allclose(result["image_embeds"], handler(sample)["image_embeds"])
+
+
 def test_converted_ir_is_cached_and_keyed(fixtures, tmp_path):
     path = os.path.join(fixtures, "clip")
     first = skill_for("clip", {"cache_dir": str(tmp_path)})
