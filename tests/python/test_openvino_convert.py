@@ -194,6 +194,47 @@ def test_llava_generates_identical_tokens_on_openvino(fixtures):
     assert tokens[0] != tokens[1]
 
 
+@pytest.fixture(scope="module")
+def whisper_30s(fixtures, tmp_path_factory):
+    """The whisper fixture with the real 30-second window (3000 mel frames, max_source_positions
+    1500, as every released Whisper has): optimum-intel 2.2 exports Whisper with 3000-frame dummy
+    inputs, which the 2-second fixture (200 frames) rejects."""
+    import shutil
+
+    src = os.path.join(fixtures, "whisper")
+    dst = str(tmp_path_factory.mktemp("whisper-30s") / "whisper")
+    shutil.copytree(src, dst)
+    config = transformers.WhisperConfig.from_pretrained(src)
+    config.max_source_positions = 1500
+    torch.manual_seed(21)
+    model = transformers.WhisperForConditionalGeneration(config).eval()
+    model.generation_config = transformers.GenerationConfig.from_pretrained(src)
+    model.save_pretrained(dst)
+    processor = transformers.WhisperProcessor.from_pretrained(src)
+    processor.feature_extractor = transformers.WhisperFeatureExtractor(feature_size=80, chunk_length=30)
+    processor.save_pretrained(dst)
+    return dst
+
+
+def test_whisper_transcribes_identically_on_openvino(whisper_30s):
+    skill = skill_for("whisper")
+    endpoint, _, handler, _, _ = skill.init_openvino(whisper_30s, "automatic-speech-recognition", "CPU", "openvino:0", None, None, None, None)
+    assert skill.endpoints["openvino:0"]["source"] == "OVModelForSpeechSeq2Seq.from_pretrained"
+    assert type(endpoint).__module__.startswith("optimum.intel")
+    cpu = skill_for("whisper").init_cpu(whisper_30s, "cpu", "cpu")[2]
+    sample = skill._sample_input(handler.task)
+    # Another waveform, and another forced prompt (the random tiny decoder barely reads the audio:
+    # both waveforms decode alike, so the prompt is what makes the outputs differ).
+    other = dict(vary(sample, 5), language="fr", task="translate")
+    texts = []
+    for x in (sample, vary(sample, 5), other):
+        got, want = handler(x), cpu(x)
+        assert got["backend"] == "openvino" and got["implementation_type"] == "REAL" and "fallback" not in got, got
+        assert got["text"] == want["text"]
+        texts.append(got["text"])
+    assert texts[0] != texts[2]
+
+
 def test_generation_is_not_converted_and_falls_back_labelled(fixtures):
     # blip captions with generate(): optimum-intel 2.2 cannot export it under transformers 5.5 and
     # the converted path refuses generation, so CPU torch runs, labelled.
