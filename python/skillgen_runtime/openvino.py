@@ -55,8 +55,7 @@ class OpenVINO:
         if task is not None:
             if task not in self.OPENVINO_CLASSES:
                 notes.append("optimum-intel has no OpenVINO model class for task " + task)
-            else:
-                endpoint = self._openvino_model(model, model_type, task, device, openvino_label, helper_map, notes)
+            endpoint = self._openvino_model(model, model_type, task, device, openvino_label, helper_map, notes)
             endpoint, processor, handler = self._openvino_checked(model, task, config, endpoint, openvino_label, notes)
             if endpoint is None:
                 # No optimum-intel model (or it failed): the family's torch module(s) converted
@@ -117,7 +116,7 @@ class OpenVINO:
     def _openvino_model(self, model, model_type, task, device, label, helpers, notes):
         """An optimum-intel OV model for the task, from the host's helpers or an own export; None
         (with notes) when there is none."""
-        ask = model_type or self.OPENVINO_EXPORT_TASKS[task]
+        ask = model_type or self.OPENVINO_EXPORT_TASKS.get(task) or task
         refusal = self._host_helper_refusal(model)
         if refusal and helpers:
             notes.append("host helpers not used: " + refusal)
@@ -135,6 +134,8 @@ class OpenVINO:
             pipeline = self._call_helper(notes, "get_openvino_pipeline_type", helpers["get_openvino_pipeline_type"], model, ask)
             if pipeline is not None:
                 notes.append("host pipeline type " + repr(pipeline))
+        if task not in self.OPENVINO_CLASSES:
+            return None
         ov_class = self._optimum_class(task, notes)
         if ov_class is None:
             return None

@@ -154,6 +154,29 @@ def test_handler_factory_labels_a_converted_endpoint_openvino(fixtures):
     assert torch.allclose(result["image_embeds"], handler(sample)["image_embeds"])
 
 
+def test_host_helpers_come_first_for_converted_families(fixtures):
+    """clip (8 arguments from the worker): the host's helpers are asked first; a helper returning
+    None or raising is noted and skipped, then the convert_model path runs."""
+    calls = []
+
+    def none_helper(*args, **kwargs):
+        calls.append(("none", args))
+
+    def raising_helper(*args, **kwargs):
+        calls.append(("raise", args))
+        raise RuntimeError("host helper broke")
+
+    path = os.path.join(fixtures, "clip")
+    skill = skill_for("clip")
+    endpoint, _, handler, _, _ = skill.init_openvino(path, "clip", "CPU", "openvino:0", none_helper, raising_helper, none_helper, none_helper)
+    assert [c[0] for c in calls][:2] == ["none", "raise"] and calls[0][1] == (path, "clip", "openvino:0")
+    assert type(endpoint).__name__ == "ConvertedModel"
+    result = handler(skill._sample_input(handler.task))
+    assert result["backend"] == "openvino" and "fallback" not in result
+    assert "get_optimum_openvino_model returned None" in result["backend_note"]
+    assert "get_openvino_model raised RuntimeError" in result["backend_note"]
+
+
 def test_converted_ir_is_cached_and_keyed(fixtures, tmp_path):
     path = os.path.join(fixtures, "clip")
     first = skill_for("clip", {"cache_dir": str(tmp_path)})
