@@ -198,6 +198,7 @@ def test_llava_generates_identical_tokens_on_openvino(fixtures):
     """LLaVA (a host OpenVINO type, 9 arguments) through optimum-intel's OVModelForVisualCausalLM
     (vision tower, embeddings and the language model with KV cache as separate IRs): greedy tokens
     identical to CPU torch, on the sample and on another image and prompt (whose tokens differ)."""
+    pytest.importorskip("optimum.intel")
     path = os.path.join(fixtures, "llava")
     skill = skill_for("llava")
     genai = [None]  # get_openvino_genai_pipeline first, as the worker passes for llava
@@ -240,6 +241,7 @@ def whisper_30s(fixtures, tmp_path_factory):
 
 
 def test_whisper_transcribes_identically_on_openvino(whisper_30s):
+    pytest.importorskip("optimum.intel")
     skill = skill_for("whisper")
     endpoint, _, handler, _, _ = skill.init_openvino(whisper_30s, "automatic-speech-recognition", "CPU", "openvino:0", None, None, None, None)
     assert skill.endpoints["openvino:0"]["source"] == "OVModelForSpeechSeq2Seq.from_pretrained"
