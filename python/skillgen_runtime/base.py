@@ -372,7 +372,8 @@ def _handler_factory(hardware, task):
         """A handler for the task over an already-loaded endpoint on the hardware."""
         if endpoint is None:
             return self._error_handler("no endpoint loaded for " + repr(endpoint_model), hardware_label)
-        backend = "openvino" if type(endpoint).__module__.startswith("optimum.intel") else "torch"
+        kind = type(endpoint)
+        backend = "openvino" if kind.__module__.startswith("optimum.intel") or kind.__name__ == "ConvertedModel" else "torch"
         if backend == "openvino":
             device = "cpu"
         return self._make_handler(task, endpoint, tokenizer, device, hardware_label, "REAL", backend=backend)

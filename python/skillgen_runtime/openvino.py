@@ -55,20 +55,13 @@ class OpenVINO:
         if task is not None:
             if task not in self.OPENVINO_CLASSES:
                 notes.append("optimum-intel has no OpenVINO model class for task " + task)
-            else:
-                endpoint = self._openvino_model(model, model_type, task, device, openvino_label, helper_map, notes)
-        if endpoint is not None:
-            try:
-                processor = self._load_processor(model, task, config)
-                self._openvino_shim(endpoint)
-                note = "; ".join(notes) or None
-                handler = self._make_handler(task, endpoint, processor, "cpu", openvino_label, "REAL", backend="openvino", note=note)
-                check = handler(self._sample_input(task))
-                if "error" in check:
-                    raise RuntimeError("the OpenVINO model failed on the sample input: " + str(check["error"]))
-            except Exception as e:
-                notes.append(type(e).__name__ + ": " + str(e))
-                endpoint = None
+            endpoint = self._openvino_model(model, model_type, task, device, openvino_label, helper_map, notes)
+            endpoint, processor, handler = self._openvino_checked(model, task, config, endpoint, openvino_label, notes)
+            if endpoint is None:
+                # No optimum-intel model (or it failed): the family's torch module(s) converted
+                # with openvino.convert_model, on the family's own preprocessed sample.
+                converted = self._openvino_converted(model, task, config, device, openvino_label, notes)
+                endpoint, processor, handler = self._openvino_checked(model, task, config, converted, openvino_label, notes)
         if endpoint is None:
             reason = "; ".join(notes) or "no OpenVINO model"
             return self._init_endpoint(model, "cpu", openvino_label, "openvino", fallback="openvino unavailable (" + reason + "); ran on CPU with torch")
@@ -78,6 +71,44 @@ class OpenVINO:
         self.endpoints[openvino_label] = info
         return (endpoint, processor, handler, self._queue(batch_size), batch_size)
 
+    def _openvino_checked(self, model, task, config, endpoint, label, notes):
+        """(endpoint, processor, handler) when the OpenVINO endpoint runs the task's sample input,
+        else (None, None, None) with a note."""
+        if endpoint is None:
+            return None, None, None
+        try:
+            processor = self._load_processor(model, task, config)
+            self._openvino_shim(endpoint)
+            note = "; ".join(notes) or None
+            handler = self._make_handler(task, endpoint, processor, "cpu", label, "REAL", backend="openvino", note=note)
+            check = handler(self._sample_input(task))
+            if "error" in check:
+                raise RuntimeError("the OpenVINO model failed on the sample input: " + str(check["error"]))
+            return endpoint, processor, handler
+        except Exception as e:
+            notes.append(type(e).__name__ + ": " + str(e))
+            return None, None, None
+
+    def _openvino_converted(self, model, task, config, device, label, notes):
+        """The task's torch model wrapped as a ConvertedModel (openvino_convert.py), its IR cached
+        under the cache dir keyed by model, revision, task and the local weights; None (noted) when
+        openvino or the model does not load."""
+        try:
+            import openvino as ov
+
+            from .openvino_convert import ConvertedModel, source_key
+
+            torch_model = self._load_model(model, task, config).to("cpu")
+            torch_model.eval()
+            key = "|".join((str(self.REVISIONS.get(model) or ""), task, source_key(model)))
+            cache = self._cache_dir("openvino-convert", model, key)
+            converted = ConvertedModel(torch_model, self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+        except Exception as e:
+            notes.append("openvino.convert_model path unavailable: " + type(e).__name__ + ": " + str(e))
+            return None
+        self.endpoints[label] = {"source": "openvino.convert_model", "path": cache, "conversions": converted.conversions}
+        return converted
+
     def _openvino_device(self, device):
         text = str(device or "CPU")
         return "CPU" if text.lower().startswith(("cpu", "openvino")) else text.upper()
@@ -85,7 +116,7 @@ class OpenVINO:
     def _openvino_model(self, model, model_type, task, device, label, helpers, notes):
         """An optimum-intel OV model for the task, from the host's helpers or an own export; None
         (with notes) when there is none."""
-        ask = model_type or self.OPENVINO_EXPORT_TASKS[task]
+        ask = model_type or self.OPENVINO_EXPORT_TASKS.get(task) or task
         refusal = self._host_helper_refusal(model)
         if refusal and helpers:
             notes.append("host helpers not used: " + refusal)
@@ -103,6 +134,8 @@ class OpenVINO:
             pipeline = self._call_helper(notes, "get_openvino_pipeline_type", helpers["get_openvino_pipeline_type"], model, ask)
             if pipeline is not None:
                 notes.append("host pipeline type " + repr(pipeline))
+        if task not in self.OPENVINO_CLASSES:
+            return None
         ov_class = self._optimum_class(task, notes)
         if ov_class is None:
             return None
@@ -165,6 +198,7 @@ class OpenVINO:
         torch = self.torch
         if not hasattr(endpoint, "parameters"):
             endpoint.parameters = lambda: iter((torch.zeros(1),))
+        missing = {}
         for name, value in (("dtype", torch.float32), ("device", torch.device("cpu"))):
             try:
                 getattr(endpoint, name)
@@ -172,7 +206,14 @@ class OpenVINO:
                 try:
                     setattr(endpoint, name, value)
                 except Exception:
-                    pass
+                    missing[name] = value
+        if missing:
+            # A read-only property that raises (optimum-intel 2.2's OVModelForVisualCausalLM.dtype
+            # reads an input_dtypes it never sets): a subclass with plain values instead.
+            try:
+                endpoint.__class__ = type(type(endpoint).__name__, (type(endpoint),), dict(missing, __module__=type(endpoint).__module__))
+            except Exception:
+                pass
         if type(endpoint).__name__ == "OVModelForSeq2SeqLM":
             self._openvino_rowwise_generate(endpoint)
 

@@ -205,23 +205,40 @@ def test_helpers_returning_none_or_raising_lead_to_own_conversion(fixtures, beha
 
 
 def test_task_without_openvino_class_falls_back_labelled(fixtures):
-    # No optimum-intel class serves CLIP's image-text embedding: CPU torch, labelled.
-    skill = skill_for("clip")
-    _, _, handler, queue, batch_size = skill.init_openvino(os.path.join(fixtures, "clip"), None, "CPU", "openvino:0")
+    # No optimum-intel class serves SpeechT5's generate_speech, and the convert_model path does not
+    # convert generation: CPU torch, labelled.
+    skill = skill_for("speecht5")
+    _, _, handler, queue, batch_size = skill.init_openvino(os.path.join(fixtures, "speecht5"), None, "CPU", "openvino:0")
     assert queue._maxsize >= 1 and batch_size >= 1
     result = handler(skill._sample_input(handler.task))
     assert result["implementation_type"] == "REAL" and result["backend"] == "torch", result
     assert "no OpenVINO model class" in result["fallback"]
 
 
-def test_without_optimum_the_cpu_path_runs_labelled(fixtures, monkeypatch):
+def test_without_optimum_bert_is_converted_with_openvino(fixtures, monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "optimum.intel", None)  # import fails
+    path = os.path.join(fixtures, "bert")
+    skill = skill_for("bert")
+    endpoint, _, handler, _, _ = skill.init_openvino(path, None, "CPU", "openvino:0")
+    assert type(endpoint).__name__ == "ConvertedModel" and skill.endpoints["openvino:0"]["source"] == "openvino.convert_model"
+    result = handler(TEXTS)
+    assert_openvino(result)
+    assert "optimum-intel not importable" in result["backend_note"]
+    expected = skill_for("bert").init_cpu(path, "cpu", "cpu")[2](TEXTS)
+    assert torch.allclose(result["embeddings"], expected["embeddings"], atol=1e-4)
+
+
+def test_without_openvino_the_cpu_path_runs_labelled(fixtures, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "optimum.intel", None)  # imports fail
+    monkeypatch.setitem(sys.modules, "openvino", None)
     path = os.path.join(fixtures, "bert")
     _, _, handler, _, _ = skill_for("bert").init_openvino(path, None, "CPU", "openvino:0")
     result = handler(TEXTS)
     assert result["implementation_type"] == "REAL" and result["backend"] == "torch" and result["device"] == "cpu"
     assert "optimum-intel not importable" in result["fallback"]
+    assert "openvino.convert_model path unavailable" in result["fallback"]
 
 
 def test_openvino_skill_convert_writes_a_loadable_model(fixtures, tmp_path):

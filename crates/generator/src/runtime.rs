@@ -39,6 +39,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/media.py",
     "skillgen_runtime/native.py",
     "skillgen_runtime/openvino.py",
+    "skillgen_runtime/openvino_convert.py",
     "skillgen_runtime/queues.py",
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",

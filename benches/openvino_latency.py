@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""OpenVINO vs CPU torch latency per family: the same generated skillset's init_openvino handler
+against its init_cpu handler, on the tiny fixtures, at batch 1 and batch 16 (one handler call with
+16 different inputs). Medians (and minimums) over interleaved repetitions after two warm-up calls
+(the warm-up also does the OpenVINO conversion of a new batch shape); figures in ms; speed-up is
+the ratio of the medians. Prints a markdown table.
+
+    CI=true tests/python-env.sh python benches/openvino_latency.py SKILLSETS_DIR FIXTURES_DIR [REPS]
+"""
+import importlib.util
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import transformers
+
+SKILLSETS, FIXTURES = sys.argv[1], sys.argv[2]
+REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+
+# family, model_type, fixture
+FAMILIES = [
+    ("text encoder", "bert", "bert"),
+    ("text decoder (8 tokens)", "gpt2", "gpt2"),
+    ("text encoder-decoder (8 tokens)", "t5", "t5"),
+    ("vision encoder (classification)", "vit", "vit-cls"),
+    ("vision encoder (embedding)", "dinov2", "dinov2"),
+    ("speech CTC", "wav2vec2", "wav2vec2-ctc"),
+    ("audio classification", "audio-spectrogram-transformer", "ast"),
+    ("vision-text dual encoder", "clip", "clip"),
+    ("audio-text dual encoder", "clap", "clap"),
+    ("video-text dual encoder", "xclip", "xclip"),
+    ("video classification", "videomae", "videomae"),
+    ("object detection", "detr", "detr"),
+    ("zero-shot detection", "owlvit", "owlvit"),
+    ("segmentation", "segformer", "segformer"),
+    ("depth estimation", "dpt", "dpt"),
+    ("image-text-to-text (8 tokens)", "llava", "llava"),
+]
+
+
+def skill(model_type):
+    path = os.path.join(SKILLSETS, "hf_" + model_type + ".py")
+    spec = importlib.util.spec_from_file_location("hf_" + model_type, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+
+
+def vary(x, seed):
+    rng = np.random.default_rng(seed)
+    if isinstance(x, np.ndarray):
+        return rng.integers(0, 256, size=x.shape, dtype=np.uint8)
+    if isinstance(x, list) and len(x) > 100 and all(isinstance(v, float) for v in x):
+        return [float(v) for v in rng.uniform(-0.3, 0.3, size=len(x))]
+    if isinstance(x, list):
+        return [vary(v, seed * 31 + i) for i, v in enumerate(x)]
+    if isinstance(x, str):
+        return x + " " + " ".join(["again"] * (seed % 4))
+    return x
+
+
+def batch_of(sample, n):
+    """n different inputs in one call, shaped as the family takes a batch."""
+    if isinstance(sample, dict):
+        for key in ("image", "audio", "video", "prompt", "text"):
+            if key in sample and not (key == "text" and any(k in sample for k in ("image", "audio", "video"))):
+                return dict(sample, **{key: [vary(sample[key], i) for i in range(n)]})
+        return sample
+    return [vary(sample, i) for i in range(n)]
+
+
+def median_ms(times):
+    return round(1000 * statistics.median(times), 2)
+
+
+def min_ms(times):
+    return round(1000 * min(times), 2)
+
+
+def main():
+    torch.manual_seed(0)
+    rows = []
+    for family, model_type, fixture in FAMILIES:
+        path = os.path.join(FIXTURES, fixture)
+        ov_skill = skill(model_type)
+        t = time.perf_counter()
+        ov = ov_skill.init_openvino(path, None, "CPU", "openvino:0")[2]
+        init_s = time.perf_counter() - t
+        cpu = skill(model_type).init_cpu(path, "cpu", "cpu")[2]
+        source = ov_skill.endpoints.get("openvino:0", {}).get("source", "?")
+        sample = ov_skill._sample_input(ov.task)
+        row = [family, model_type, source, str(round(init_s, 1))]
+        for n in (1, 16):
+            x = sample if n == 1 else batch_of(sample, n)
+            first = ov(x)
+            if "error" in first or first.get("backend") != "openvino":
+                row += ["n/a (" + str(first.get("error") or "fallback")[:60] + ")", "", ""]
+                continue
+            cpu(x)
+            ov(x)
+            cpu(x)
+            ov_t, cpu_t = [], []
+            for _ in range(REPS):
+                a = time.perf_counter()
+                ov(x)
+                ov_t.append(time.perf_counter() - a)
+                a = time.perf_counter()
+                cpu(x)
+                cpu_t.append(time.perf_counter() - a)
+            o, c = median_ms(ov_t), median_ms(cpu_t)
+            # median (min): the min is the figure least disturbed by other load on a shared machine
+            row += [str(o) + " (" + str(min_ms(ov_t)) + ")", str(c) + " (" + str(min_ms(cpu_t)) + ")", str(round(c / o, 2)) + "x"]
+        rows.append(row)
+        print(" | ".join(row), file=sys.stderr, flush=True)
+    print("| family | model_type | OpenVINO source | init_openvino s | OV b1 ms median (min) | torch b1 ms | speed-up b1 | OV b16 ms | torch b16 ms | speed-up b16 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
