@@ -40,6 +40,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/native.py",
     "skillgen_runtime/openvino.py",
     "skillgen_runtime/queues.py",
+    "skillgen_runtime/text_heads.py",
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",

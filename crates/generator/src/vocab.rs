@@ -57,6 +57,8 @@ name_enum! {
         FillMask => "fill_mask",
         TextClassification => "text_classification",
         TokenClassification => "token_classification",
+        QuestionAnswering => "question_answering",
+        ZeroShotClassification => "zero_shot_classification",
         TextGeneration => "text_generation",
         Text2textGeneration => "text2text_generation",
         ImageClassification => "image_classification",
