@@ -561,6 +561,26 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "deberta-v2:text_encoder/zero_shot_classification",
         ),
         (
+            "dandelin/vilt-b32-finetuned-vqa",
+            r#"{"model_type": "vilt", "architectures": ["ViltForQuestionAnswering"]}"#,
+            "vilt:visual_question_answering/visual_question_answering",
+        ),
+        (
+            "Salesforce/blip-vqa-base",
+            r#"{"model_type": "blip", "architectures": ["BlipForQuestionAnswering"]}"#,
+            "blip:image_to_text/visual_question_answering",
+        ),
+        (
+            "Salesforce/blip-image-captioning-base",
+            r#"{"model_type": "blip", "architectures": ["BlipForConditionalGeneration"]}"#,
+            "blip:image_to_text/image_to_text",
+        ),
+        (
+            "Salesforce/blip2-opt-2.7b",
+            r#"{"model_type": "blip-2", "architectures": ["Blip2ForConditionalGeneration"]}"#,
+            "blip-2:image_text_to_text/image_text_to_text",
+        ),
+        (
             "distilbert-base-uncased-finetuned-sst-2-english",
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
@@ -589,16 +609,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "caidas/swin2SR-classical-sr-x2-64",
             r#"{"model_type": "swin2sr", "architectures": ["Swin2SRForImageSuperResolution"]}"#,
             "image-to-image",
-        ),
-        (
-            "dandelin/vilt-b32-finetuned-vqa",
-            r#"{"model_type": "vilt", "architectures": ["ViltForQuestionAnswering"]}"#,
-            "visual-question-answering",
-        ),
-        (
-            "Salesforce/blip-vqa-base",
-            r#"{"model_type": "blip", "architectures": ["BlipForQuestionAnswering"]}"#,
-            "visual-question-answering",
         ),
         (
             "facebook/sam-vit-base",

@@ -29,6 +29,7 @@ FAMILIES = {
     "image_to_text": ("image_to_text", "ImageToText"),
     "image_text_to_text": ("image_text_to_text", "ImageTextToText"),
     "video": ("video", "Video"),
+    "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
 }
 
 

@@ -673,6 +673,21 @@ fn head_step(
                             });
                         }
                     }
+                } else if request.task.is_none()
+                    && rules().overrides.contains_key(model_type)
+                    && d.family.is_some_and(|f| f.tasks().contains(&rule.task))
+                    && d.task != Some(rule.task)
+                {
+                    // A curated model_type override names the family; a head of another task
+                    // that family serves (blip's VQA head in the blip file) decides the task.
+                    let family = d.family.unwrap_or(rule.family);
+                    d.steps.push(Step::Head {
+                        class: arch.to_string(),
+                        table: rule.table.clone(),
+                        family,
+                        task: rule.task,
+                    });
+                    d.task = Some(rule.task);
                 }
                 break;
             }

@@ -41,6 +41,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/openvino.py",
     "skillgen_runtime/queues.py",
     "skillgen_runtime/text_heads.py",
+    "skillgen_runtime/vqa.py",
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",
@@ -57,6 +58,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/video.py",
     "skillgen_runtime/families/vision_encoder.py",
     "skillgen_runtime/families/vision_text_dual_encoder.py",
+    "skillgen_runtime/families/visual_question_answering.py",
 ];
 
 /// A runtime file as written beside the skillsets: with the generated-file marker and hash, so

@@ -47,6 +47,7 @@ name_enum! {
         ImageToText => "image_to_text",
         ImageTextToText => "image_text_to_text",
         Video => "video",
+        VisualQuestionAnswering => "visual_question_answering",
     }
 }
 
@@ -75,6 +76,7 @@ name_enum! {
         ImageTextToText => "image_text_to_text",
         VideoClassification => "video_classification",
         VideoTextEmbedding => "video_text_embedding",
+        VisualQuestionAnswering => "visual_question_answering",
     }
 }
 
