@@ -1,4 +1,5 @@
-"""The text to audio family: text to speech (text -> waveform)."""
+"""The text to audio family: text to speech (text -> waveform): SpeechT5 (spectrogram + vocoder)
+and forward-only waveform models (VITS / MMS-TTS)."""
 
 from ..base import SkillInputError, Skillset
 
@@ -13,7 +14,12 @@ class TextToAudio(Skillset):
     (default 0; the decoder pre-net keeps dropout on, so each input is generated under
     torch.manual_seed(seed) in a forked RNG), "threshold", "minlenratio", "maxlenratio"}.
     Output keeps the batch dimension: {"audio": float tensor [n, longest] (zero-padded),
-    "lengths": [samples per input], "sampling_rate": int, "count": n}."""
+    "lengths": [samples per input], "sampling_rate": int, "count": n}.
+
+    Forward-only waveform models (no generate(), a `waveform` output: VitsModel) take the same
+    text input and "seed" (VITS samples noise; each input runs under torch.manual_seed(seed) in a
+    forked RNG); sampling_rate from config.sampling_rate, as transformers' text-to-audio pipeline.
+    Generating ones (musicgen, bark) are not driven yet: a clear load error."""
 
     FAMILY = "text_to_audio"
     HALF_PRECISION = False
@@ -44,9 +50,17 @@ class TextToAudio(Skillset):
 
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        if type(config) not in getattr(auto, "_model_mapping", {type(config): None}):
+            # Not a spectrogram model (SpeechT5): transformers' text-to-waveform table loads it.
+            auto = self.transformers.AutoModelForTextToWaveform
         endpoint = auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
+        if self._waveform_model(endpoint):
+            return endpoint
         if not hasattr(endpoint, "generate_speech"):
-            raise ValueError(type(endpoint).__name__ + " has no generate_speech(); this skillset drives SpeechT5-style text-to-speech only")
+            raise ValueError(
+                type(endpoint).__name__ + " generates audio tokens (musicgen/bark style), which this skillset does not drive yet; "
+                "it runs SpeechT5-style text-to-speech and forward-only waveform models (VITS)"
+            )
         source, subfolder = self._vocoder_source(model)
         # The vocoder's own revision when it is a listed model (its checkpoint's when a subfolder);
         # SpeechT5HifiGan is no Auto class, so no code_revision.
@@ -62,6 +76,11 @@ class TextToAudio(Skillset):
             self._vocoders = {}
         self._vocoders[id(endpoint)] = vocoder
         return endpoint
+
+    def _waveform_model(self, endpoint):
+        """A forward-only text-to-waveform model (VITS): no generate_speech, cannot generate."""
+        can_generate = getattr(endpoint, "can_generate", None)
+        return not hasattr(endpoint, "generate_speech") and not (callable(can_generate) and can_generate())
 
     def _sample_input(self, task):
         return {"text": self.SAMPLE_TEXT, "seed": 0}
@@ -103,11 +122,23 @@ class TextToAudio(Skillset):
 
     def _preprocess(self, task, processor, batch, options, device, model):
         tokenizer = getattr(processor, "tokenizer", processor)
+        if self._waveform_model(model):
+            encoded = [tokenizer(text, return_tensors="pt") for text in batch]
+            return {"encoded": [{k: v.to(device) for k, v in e.items()} for e in encoded], "device": device}
         ids = [tokenizer(text=text, return_tensors="pt")["input_ids"].to(device) for text in batch]
         return {"input_ids": ids, "speaker": self._speaker_embeddings(model, options, device), "device": device}
 
     def _forward(self, task, model, inputs, options):
         torch = self.torch
+        if "encoded" in inputs:
+            device = inputs["device"]
+            devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+            waves = []
+            for encoded in inputs["encoded"]:
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(int(options.get("seed", 0)))
+                    waves.append(model(**encoded)[0])
+            return {"waves": waves, "sampling_rate": int(getattr(model.config, "sampling_rate", 16000))}
         vocoder = self._vocoders[id(model)].to(model.device)
         device = inputs["device"]
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
