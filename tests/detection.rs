@@ -581,6 +581,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "blip-2:image_text_to_text/image_text_to_text",
         ),
         (
+            "caidas/swin2SR-classical-sr-x2-64",
+            r#"{"model_type": "swin2sr", "architectures": ["Swin2SRForImageSuperResolution"]}"#,
+            "swin2sr:image_to_image/image_to_image",
+        ),
+        (
             "distilbert-base-uncased-finetuned-sst-2-english",
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
@@ -604,11 +609,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "google/tapas-base-finetuned-wtq",
             r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
             "table-question-answering",
-        ),
-        (
-            "caidas/swin2SR-classical-sr-x2-64",
-            r#"{"model_type": "swin2sr", "architectures": ["Swin2SRForImageSuperResolution"]}"#,
-            "image-to-image",
         ),
         (
             "facebook/sam-vit-base",

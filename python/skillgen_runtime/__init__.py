@@ -30,6 +30,7 @@ FAMILIES = {
     "image_text_to_text": ("image_text_to_text", "ImageTextToText"),
     "video": ("video", "Video"),
     "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
+    "image_to_image": ("image_to_image", "ImageToImage"),
 }
 
 

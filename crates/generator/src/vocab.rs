@@ -48,6 +48,7 @@ name_enum! {
         ImageTextToText => "image_text_to_text",
         Video => "video",
         VisualQuestionAnswering => "visual_question_answering",
+        ImageToImage => "image_to_image",
     }
 }
 
@@ -77,6 +78,7 @@ name_enum! {
         VideoClassification => "video_classification",
         VideoTextEmbedding => "video_text_embedding",
         VisualQuestionAnswering => "visual_question_answering",
+        ImageToImage => "image_to_image",
     }
 }
 
