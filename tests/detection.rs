@@ -105,7 +105,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "Xenova/slimsam-77-uniform",
-        "error: names SamModel, a head for transformers' `mask-generation` task",
+        "sam:mask_generation/mask_generation",
     ),
     (
         "Xenova/speecht5_hifigan",
@@ -586,6 +586,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "swin2sr:image_to_image/image_to_image",
         ),
         (
+            "facebook/sam-vit-base",
+            r#"{"model_type": "sam", "architectures": ["SamModel"]}"#,
+            "sam:mask_generation/mask_generation",
+        ),
+        (
             "distilbert-base-uncased-finetuned-sst-2-english",
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
@@ -609,11 +614,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "google/tapas-base-finetuned-wtq",
             r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
             "table-question-answering",
-        ),
-        (
-            "facebook/sam-vit-base",
-            r#"{"model_type": "sam", "architectures": ["SamModel"]}"#,
-            "mask-generation",
         ),
         (
             "magic-leap-community/superpoint",

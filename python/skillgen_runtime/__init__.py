@@ -31,6 +31,7 @@ FAMILIES = {
     "video": ("video", "Video"),
     "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
     "image_to_image": ("image_to_image", "ImageToImage"),
+    "mask_generation": ("mask_generation", "MaskGeneration"),
 }
 
 

@@ -49,6 +49,7 @@ name_enum! {
         Video => "video",
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
+        MaskGeneration => "mask_generation",
     }
 }
 
@@ -79,6 +80,7 @@ name_enum! {
         VideoTextEmbedding => "video_text_embedding",
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
+        MaskGeneration => "mask_generation",
     }
 }
 
