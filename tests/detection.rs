@@ -591,6 +591,16 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "sam:mask_generation/mask_generation",
         ),
         (
+            "impira/layoutlm-document-qa",
+            r#"{"model_type": "layoutlm", "architectures": ["LayoutLMForQuestionAnswering"]}"#,
+            "layoutlm:text_encoder/document_question_answering",
+        ),
+        (
+            "microsoft/layoutlmv3-base-docvqa",
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
+            "layoutlmv3:text_encoder/document_question_answering",
+        ),
+        (
             "distilbert-base-uncased-finetuned-sst-2-english",
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
@@ -600,16 +610,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
         assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");
     }
     let refused = [
-        (
-            "impira/layoutlm-document-qa",
-            r#"{"model_type": "layoutlm", "architectures": ["LayoutLMForQuestionAnswering"]}"#,
-            "document-question-answering",
-        ),
-        (
-            "microsoft/layoutlmv3-base-docvqa",
-            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
-            "document-question-answering",
-        ),
         (
             "google/tapas-base-finetuned-wtq",
             r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,

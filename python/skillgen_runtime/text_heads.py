@@ -212,3 +212,99 @@ class TextHeads:
             order = sorted(range(len(labels)), key=lambda j: -row[j])
             results.append({"sequence": text, "labels": [labels[j] for j in order], "scores": [row[j] for j in order]})
         return {"predictions": results, "count": len(results)}
+
+    # ---- document question answering (layoutlm: words and boxes given) ----
+
+    def _split_document_qa(self, x):
+        """{"question": str, "words": [str], "boxes": [[x0, y0, x1, y1] in 0..1000]} or
+        {"question", "word_boxes": [[word, box], ...]}, or a list of such dicts. OCR is not run:
+        the page's words and boxes must be given."""
+        if isinstance(x, (list, tuple)):
+            if not x:
+                raise SkillInputError("the input list is empty")
+            items, options = [], {}
+            for i, item in enumerate(x):
+                if not isinstance(item, dict):
+                    raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not a dict with 'question', 'words' and 'boxes'")
+                found, _, item_options = self._split_document_qa(item)
+                items += found
+                options.update(item_options)
+            return items, False, options
+        if not isinstance(x, dict):
+            raise SkillInputError("document_question_answering takes {'question': str, 'words': [...], 'boxes': [...]}; got " + type(x).__name__)
+        allowed = ("question", "words", "boxes", "word_boxes", "image") + QA_OPTIONS
+        unknown = sorted(k for k in x if k not in allowed)
+        if unknown:
+            raise SkillInputError("unknown key(s) " + repr(unknown) + "; allowed: " + repr(allowed))
+        question = x.get("question")
+        if not isinstance(question, str) or not question.split():
+            raise SkillInputError("document_question_answering needs a non-empty 'question' str")
+        if "word_boxes" in x:
+            pairs = x["word_boxes"]
+            if not isinstance(pairs, (list, tuple)) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+                raise SkillInputError("'word_boxes' must be a list of [word, box] pairs")
+            words, boxes = [p[0] for p in pairs], [p[1] for p in pairs]
+        elif "words" in x or "boxes" in x:
+            words, boxes = x.get("words"), x.get("boxes")
+        else:
+            raise SkillInputError("give the page's 'words' and 'boxes' (or 'word_boxes'): this skillset runs no OCR")
+        if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise SkillInputError("'words' must be a non-empty list of non-empty str")
+        if not isinstance(boxes, (list, tuple)) or len(boxes) != len(words):
+            raise SkillInputError("'boxes' must have one box per word (" + str(len(words)) + " words)")
+        for box in boxes:
+            if not isinstance(box, (list, tuple)) or len(box) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1000 for v in box):
+                raise SkillInputError("each box is [x0, y0, x1, y1], integers in 0..1000 (page size normalised), not " + repr(box))
+        options = {k: v for k, v in x.items() if k in QA_OPTIONS}
+        return [(question, list(words), [list(b) for b in boxes])], True, options
+
+    def _preprocess_document_qa(self, tokenizer, items, options, device, model):
+        if not getattr(tokenizer, "is_fast", False):
+            raise SkillInputError("document_question_answering needs a fast tokenizer (word ids)")
+        max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
+        doc_stride = _positive_int(options, "doc_stride", min(max_seq_len // 2, 256))
+        _positive_int(options, "max_answer_len", 15)
+        _positive_int(options, "top_k", 1)
+        spans = []
+        for index, (question, words, boxes) in enumerate(items):
+            encoding = tokenizer(
+                text=question.split(), text_pair=words, is_split_into_words=True, max_length=max_seq_len, stride=doc_stride,
+                return_token_type_ids=True, truncation="only_second", return_overflowing_tokens=True,
+            )
+            for i in range(len(encoding["input_ids"])):
+                ids, sequence, word_ids = encoding["input_ids"][i], encoding.sequence_ids(i), encoding.word_ids(i)
+                allowed = [s == 1 or token == tokenizer.cls_token_id for s, token in zip(sequence, ids)]
+                bbox = [boxes[w] if s == 1 else [1000] * 4 if token == tokenizer.sep_token_id else [0] * 4 for token, s, w in zip(ids, sequence, word_ids)]
+                feed = {name: self.torch.tensor([encoding[name][i]], device=device) for name in ("input_ids", "attention_mask", "token_type_ids")}
+                feed["bbox"] = self.torch.tensor([bbox], device=device)
+                spans.append({"item": index, "feed": feed, "allowed": allowed, "word_ids": word_ids})
+        return {"spans": spans, "items": items}
+
+    def _forward_document_qa(self, model, inputs):
+        return [model(**span["feed"]) for span in inputs["spans"]]
+
+    def _postprocess_document_qa(self, inputs, outputs, single, options):
+        torch = self.torch
+        top_k = int(options.get("top_k", 1))
+        max_answer_len = int(options.get("max_answer_len", 15))
+        impossible = bool(options.get("handle_impossible_answer", False))
+        found = [[] for _ in inputs["items"]]
+        null_scores = [1000000.0] * len(inputs["items"])
+        for span, out in zip(inputs["spans"], outputs):
+            allowed = torch.tensor(span["allowed"]) & span["feed"]["attention_mask"][0].bool().cpu()
+            p_start = out.start_logits[0].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
+            p_end = out.end_logits[0].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
+            item = span["item"]
+            null_scores[item] = min(null_scores[item], float(p_start[0] * p_end[0]))
+            p_start[0] = p_end[0] = 0.0
+            words = inputs["items"][item][1]
+            for s, e, score in self._best_spans(p_start, p_end, allowed, top_k, max_answer_len):
+                first, last = span["word_ids"][s], span["word_ids"][e]
+                if first is not None and last is not None:
+                    found[item].append({"answer": " ".join(words[first : last + 1]), "score": score, "start": first, "end": last})
+        answers = []
+        for item, candidates in enumerate(found):
+            if impossible:
+                candidates = candidates + [{"answer": "", "score": null_scores[item], "start": 0, "end": 0}]
+            answers.append(sorted(candidates, key=lambda a: -a["score"])[:top_k])
+        return {"answers": answers, "count": len(answers)}

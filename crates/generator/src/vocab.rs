@@ -62,6 +62,7 @@ name_enum! {
         TokenClassification => "token_classification",
         QuestionAnswering => "question_answering",
         ZeroShotClassification => "zero_shot_classification",
+        DocumentQuestionAnswering => "document_question_answering",
         TextGeneration => "text_generation",
         Text2textGeneration => "text2text_generation",
         ImageClassification => "image_classification",
