@@ -151,6 +151,8 @@ pub struct Unserved {
     pub task: String,
     /// A rule's table this one takes precedence over, for a class listed in both.
     pub before: Option<String>,
+    /// Why skillgen does not serve it (shown in errors and docs/model-types.md).
+    pub reason: Option<String>,
 }
 
 /// What a head table means to skillgen: a rule it serves, or a task it does not.
@@ -697,8 +699,13 @@ fn head_step(
                     let base = rule_for_model_type(model_type)
                         .map(|r| r.type_task.unwrap_or(r.task).name())
                         .unwrap_or("text_embedding");
+                    let why = u
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
                     return Err(err(format!(
-                        "`architectures` names {arch}, a head for transformers' `{}` task ({}), which skillgen does not serve; a skillset for another task would ignore the head and answer something else",
+                        "`architectures` names {arch}, a head for transformers' `{}` task ({}), which skillgen does not serve{why}; a skillset for another task would ignore the head and answer something else",
                         u.task, u.table
                     ))
                     .field("architectures")
@@ -875,7 +882,10 @@ fn settle(
                         .unserved
                         .iter()
                         .filter(|u| info.heads.contains_key(&u.table))
-                        .map(|u| format!("`{}`", u.task))
+                        .map(|u| match &u.reason {
+                            Some(r) => format!("`{}` ({r})", u.task),
+                            None => format!("`{}`", u.task),
+                        })
                         .collect();
                     let tasks = if unserved.is_empty() {
                         String::new()
