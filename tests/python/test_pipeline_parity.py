@@ -114,3 +114,16 @@ def test_object_detection(fixtures):
     assert [d["label"] for d in got] == [w["label"] for w in want]
     assert [d["score"] for d in got] == pytest.approx([w["score"] for w in want], abs=1e-4)
     assert [[int(v) for v in d["box"]] for d in got] == [[w["box"][k] for k in ("xmin", "ymin", "xmax", "ymax")] for w in want]
+
+
+def test_depth_estimation(fixtures):
+    handler = handler_for("dpt", fixtures, "dpt")
+    pipe = transformers.pipeline("depth-estimation", model=os.path.join(fixtures, "dpt"))
+    for image in images():
+        got = handler(image)
+        assert got["implementation_type"] == "REAL", got
+        want = pipe(image)["predicted_depth"]
+        depth = got["depth"][0] if hasattr(got["depth"], "shape") and got["depth"].dim() == 3 else got["depth"]
+        depth = torch.as_tensor(depth).float().squeeze()
+        assert depth.shape == want.squeeze().shape
+        assert torch.allclose(depth, want.squeeze().float(), atol=1e-4)
