@@ -103,11 +103,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "Xenova/distilbert-base-cased-distilled-squad",
-        "distilbert:text_encoder/text_embedding",
+        "distilbert:text_encoder/question_answering",
     ),
     (
         "Xenova/slimsam-77-uniform",
-        "error: model_type `sam` has no inference head skillgen supports",
+        "sam:mask_generation/mask_generation",
     ),
     (
         "Xenova/speecht5_hifigan",
@@ -128,7 +128,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "briaai/RMBG-1.4",
         "error: is transformers' class for model_type `segformer`",
     ),
-    ("deberta-v3-base", "deberta-v2:text_encoder/text_embedding"),
+    (
+        "deberta-v3-base",
+        "deberta-v2:text_encoder/question_answering",
+    ),
     (
         "distilbert-base-uncased",
         "distilbert:text_encoder/fill_mask",
@@ -599,4 +602,144 @@ fn detection_steps_are_typed() {
     );
     assert!(forced.contains(&Step::ManifestFamily(Family::TextEncoder)));
     assert!(forced[1..].iter().all(|s| s.to_string().len() > 10));
+}
+
+/// Detection of a config made of a real checkpoint's `model_type`, `architectures` and labels.
+fn detect_inline(id: &str, json: &str, task: Option<&str>) -> Result<String, String> {
+    let task_line = task
+        .map(|t| format!("task = \"{t}\"\n"))
+        .unwrap_or_default();
+    let list = ModelList::parse(
+        Path::new("models.toml"),
+        format!("[[model]]\nid = \"{id}\"\n{task_line}"),
+    )
+    .unwrap();
+    let config = AutoConfig::parse(Path::new("config.json"), id, json.as_bytes()).unwrap();
+    detect(&list.models[0].request(), Some(&config))
+        .map(|d| format!("{}:{}/{}", d.model_type, d.family, d.task))
+        .map_err(|e| e.to_string())
+}
+
+/// Issue 12: a checkpoint whose head defines a task gets that task's skillset, or an error naming
+/// the head and the task: never the base model's task, silently.
+#[test]
+fn task_defining_heads_never_fall_back_to_the_base_task() {
+    let served = [
+        (
+            "distilbert-base-cased-distilled-squad",
+            r#"{"model_type": "distilbert", "architectures": ["DistilBertForQuestionAnswering"]}"#,
+            "distilbert:text_encoder/question_answering",
+        ),
+        (
+            "deepset/roberta-base-squad2",
+            r#"{"model_type": "roberta", "architectures": ["RobertaForQuestionAnswering"]}"#,
+            "roberta:text_encoder/question_answering",
+        ),
+        (
+            "facebook/bart-large-mnli",
+            r#"{"model_type": "bart", "architectures": ["BartForSequenceClassification"], "id2label": {"0": "contradiction", "1": "neutral", "2": "entailment"}}"#,
+            "bart:text_encoder/zero_shot_classification",
+        ),
+        (
+            "cross-encoder/nli-deberta-v3-small",
+            r#"{"model_type": "deberta-v2", "architectures": ["DebertaV2ForSequenceClassification"], "id2label": {"0": "contradiction", "1": "entailment", "2": "neutral"}}"#,
+            "deberta-v2:text_encoder/zero_shot_classification",
+        ),
+        (
+            "dandelin/vilt-b32-finetuned-vqa",
+            r#"{"model_type": "vilt", "architectures": ["ViltForQuestionAnswering"]}"#,
+            "vilt:visual_question_answering/visual_question_answering",
+        ),
+        (
+            "Salesforce/blip-vqa-base",
+            r#"{"model_type": "blip", "architectures": ["BlipForQuestionAnswering"]}"#,
+            "blip:image_to_text/visual_question_answering",
+        ),
+        (
+            "Salesforce/blip-image-captioning-base",
+            r#"{"model_type": "blip", "architectures": ["BlipForConditionalGeneration"]}"#,
+            "blip:image_to_text/image_to_text",
+        ),
+        (
+            "Salesforce/blip2-opt-2.7b",
+            r#"{"model_type": "blip-2", "architectures": ["Blip2ForConditionalGeneration"]}"#,
+            "blip-2:image_text_to_text/image_text_to_text",
+        ),
+        (
+            "caidas/swin2SR-classical-sr-x2-64",
+            r#"{"model_type": "swin2sr", "architectures": ["Swin2SRForImageSuperResolution"]}"#,
+            "swin2sr:image_to_image/image_to_image",
+        ),
+        (
+            "facebook/sam-vit-base",
+            r#"{"model_type": "sam", "architectures": ["SamModel"]}"#,
+            "sam:mask_generation/mask_generation",
+        ),
+        (
+            "impira/layoutlm-document-qa",
+            r#"{"model_type": "layoutlm", "architectures": ["LayoutLMForQuestionAnswering"]}"#,
+            "layoutlm:text_encoder/document_question_answering",
+        ),
+        (
+            "microsoft/layoutlmv3-base-docvqa",
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
+            "layoutlmv3:text_encoder/document_question_answering",
+        ),
+        (
+            "distilbert-base-uncased-finetuned-sst-2-english",
+            r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
+            "distilbert:text_encoder/text_classification",
+        ),
+    ];
+    for (id, json, want) in served {
+        assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");
+    }
+    let refused = [
+        (
+            "google/tapas-base-finetuned-wtq",
+            r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
+            "table-question-answering",
+        ),
+        (
+            "magic-leap-community/superpoint",
+            r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,
+            "keypoint-detection",
+        ),
+        (
+            "ibm/patchtst-etth1-forecasting",
+            r#"{"model_type": "patchtst", "architectures": ["PatchTSTForPrediction"]}"#,
+            "time-series",
+        ),
+        (
+            "bert-base-uncased@mc",
+            r#"{"model_type": "bert", "architectures": ["BertForMultipleChoice"]}"#,
+            "multiple-choice",
+        ),
+    ];
+    for (id, json, task) in refused {
+        let id = id.split('@').next().unwrap();
+        let e = detect_inline(id, json, None).expect_err(id);
+        assert!(e.contains(task), "{id}: {e}");
+        if !e.contains("has no inference head") {
+            assert!(
+                e.contains("which skillgen does not serve") && e.contains("set `task`"),
+                "{id}: {e}"
+            );
+        }
+    }
+    // Chosen deliberately in models.toml, the base model serves the stated task.
+    assert_eq!(
+        detect_inline(
+            "google/tapas-base-finetuned-wtq",
+            r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
+            Some("text_embedding")
+        )
+        .as_deref(),
+        Ok("tapas:text_encoder/text_embedding")
+    );
+    // A sequence classifier's NLI labels do not override a task set in models.toml.
+    assert_eq!(
+        detect_inline("facebook/bart-large-mnli", r#"{"model_type": "roberta", "architectures": ["RobertaForSequenceClassification"], "id2label": {"0": "contradiction", "1": "neutral", "2": "entailment"}}"#, Some("text_classification")).as_deref(),
+        Ok("roberta:text_encoder/text_classification")
+    );
 }

@@ -29,6 +29,9 @@ FAMILIES = {
     "image_to_text": ("image_to_text", "ImageToText"),
     "image_text_to_text": ("image_text_to_text", "ImageTextToText"),
     "video": ("video", "Video"),
+    "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
+    "image_to_image": ("image_to_image", "ImageToImage"),
+    "mask_generation": ("mask_generation", "MaskGeneration"),
 }
 
 

@@ -31,6 +31,9 @@ class Skillset(OpenVINO, Native, Gpu, Host):
     # Task per model id listed in models.toml, and per head class of this model_type.
     MODEL_TASKS = {}
     HEAD_TASKS = {}
+    # Head class -> transformers task, for this model_type's heads of tasks skillgen does not serve
+    # (data/detection.toml [[unserved]]): such a checkpoint is refused, never run as another task.
+    UNSERVED_HEADS = {}
     HARDWARE = HARDWARE_PATHS
     # models.toml, per listed model id: the revision every from_pretrained of that model gets, and
     # the models whose custom code may run (each consented to there, pinned unless it opted out).
@@ -249,8 +252,18 @@ class Skillset(OpenVINO, Native, Gpu, Host):
             return self.MODEL_TASKS[model]
         for arch in getattr(config, "architectures", None) or ():
             if arch in self.HEAD_TASKS:
-                return self.HEAD_TASKS[arch]
+                return self._head_task(self.HEAD_TASKS[arch], config)
+            if arch in self.UNSERVED_HEADS:
+                raise SkillInputError(
+                    repr(model) + " is a " + arch + " checkpoint, a head for transformers' " + repr(self.UNSERVED_HEADS[arch])
+                    + " task, which this skillset does not serve; pass metadata={'task': ...} (one of " + repr(self.TASKS)
+                    + ") to use its base model deliberately"
+                )
         return self.DEFAULT_TASK
+
+    def _head_task(self, task, config):
+        """The task of a recognised head (a family may refine it from the config)."""
+        return task
 
     # ---- mock mode: only when asked for (metadata/resources "mock"), always labelled MOCK ----
 

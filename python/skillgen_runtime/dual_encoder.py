@@ -8,6 +8,11 @@ from .base import SkillInputError
 class DualEncoder:
     """Contrastive dual encoders."""
 
+    # Zero-shot classification: {"candidate_labels": [...]} scores "hypothesis_template".format(label)
+    # texts, as transformers' zero-shot image/audio classification pipelines do.
+    HYPOTHESIS_TEMPLATE = "This is a photo of {}."
+    ZERO_SHOT_KEYS = ("candidate_labels", "hypothesis_template")
+
 
     # ---- dual encoder (blocks/dual_encoder.py): embeddings, similarity, zero-shot ranking ----
 
@@ -18,13 +23,34 @@ class DualEncoder:
         if isinstance(x, dict):
             if key not in x and "text" not in x:
                 raise SkillInputError("a dict input needs '" + key + "' and/or 'text'")
-            unknown = sorted(str(k) for k in x if k not in (key, "text") + self.OPTIONS)
+            allowed = (key, "text") + self.OPTIONS + self.ZERO_SHOT_KEYS
+            unknown = sorted(str(k) for k in x if k not in allowed)
             if unknown:
-                raise SkillInputError("unknown key(s) " + repr(unknown) + "; allowed: " + repr((key, "text") + self.OPTIONS))
-            return x.get(key), x.get("text"), {k: v for k, v in x.items() if k not in (key, "text")}
+                raise SkillInputError("unknown key(s) " + repr(unknown) + "; allowed: " + repr(allowed))
+            options = {k: v for k, v in x.items() if k not in (key, "text") + self.ZERO_SHOT_KEYS}
+            text = x.get("text")
+            if "candidate_labels" in x or "hypothesis_template" in x:
+                text, options["labels"] = self._candidate_texts(x, key)
+            return x.get(key), text, options
         if isinstance(x, str) or (isinstance(x, (list, tuple)) and x and all(isinstance(t, str) for t in x)):
             return None, x, {}
         return x, None, {}
+
+    def _candidate_texts(self, x, key):
+        """(texts, labels) for zero-shot classification: each candidate label in the template."""
+        if "text" in x:
+            raise SkillInputError("give 'text' or 'candidate_labels', not both")
+        if x.get(key) is None:
+            raise SkillInputError("zero-shot classification needs '" + key + "'")
+        labels = x.get("candidate_labels")
+        if isinstance(labels, str):
+            labels = [label.strip() for label in labels.split(",") if label.strip()]
+        if not isinstance(labels, (list, tuple)) or not labels or not all(isinstance(label, str) and label for label in labels):
+            raise SkillInputError("'candidate_labels' must be a non-empty list of non-empty str (or a comma-separated str)")
+        template = x.get("hypothesis_template", self.HYPOTHESIS_TEMPLATE)
+        if not isinstance(template, str) or template.format("x") == template:
+            raise SkillInputError("'hypothesis_template' must be a str with a {} for the label")
+        return [template.format(label) for label in labels], list(labels)
 
     def _pair_texts(self, items, single, text, missing):
         """(texts or None, single): the text batch; without media `items`, single follows the
@@ -115,7 +141,11 @@ class DualEncoder:
         out = []
         for row in rows:
             order = sorted(range(len(texts)), key=lambda i: (-row[i], i))[:top_k]
-            out.append([{"label": texts[i], "index": i, "score": row[i]} for i in order])
+            if options.get("labels"):
+                # Zero-shot classification: the candidate label, and the text it was scored as.
+                out.append([{"label": options["labels"][i], "text": texts[i], "index": i, "score": row[i]} for i in order])
+            else:
+                out.append([{"label": texts[i], "index": i, "score": row[i]} for i in order])
         return out
 
     def _mock_embeddings(self, key, seeds, texts, options, similarity=True):

@@ -149,6 +149,10 @@ pub struct Rules {
     /// Feature extraction for base models that no rule serves (`[[base_model]]`).
     #[serde(default)]
     pub base_model: Vec<BaseModelRule>,
+    /// Task-defining head tables skillgen does not serve: such a head is an error, never a
+    /// silent fallback to the base model's task.
+    #[serde(default)]
+    pub unserved: Vec<Unserved>,
     #[serde(default)]
     pub overrides: BTreeMap<String, Override>,
 }
@@ -164,6 +168,61 @@ pub struct Rule {
     pub task: Task,
     pub type_task: Option<Task>,
     pub family: Family,
+    /// The task of an NLI head of this table (its config has an entailment label).
+    pub nli_task: Option<Task>,
+}
+
+/// A head table whose task skillgen does not serve (data/detection.toml `[[unserved]]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unserved {
+    pub table: String,
+    /// The task transformers files the table under (its pipeline task name).
+    pub task: String,
+    /// A rule's table this one takes precedence over, for a class listed in both.
+    pub before: Option<String>,
+    /// Why skillgen does not serve it (shown in errors and docs/model-types.md).
+    pub reason: Option<String>,
+}
+
+/// What a head table means to skillgen: a rule it serves, or a task it does not.
+#[derive(Clone, Copy)]
+pub enum HeadKind {
+    Served(&'static Rule),
+    Unserved(&'static Unserved),
+}
+
+impl HeadKind {
+    fn table(self) -> &'static str {
+        match self {
+            HeadKind::Served(r) => &r.table,
+            HeadKind::Unserved(u) => &u.table,
+        }
+    }
+}
+
+/// Every head table in precedence order: the rules, each unserved table placed before the rule
+/// it names in `before`, the other unserved tables last.
+fn head_tables() -> &'static [HeadKind] {
+    static O: OnceLock<Vec<HeadKind>> = OnceLock::new();
+    O.get_or_init(|| {
+        let r = rules();
+        let mut out = Vec::new();
+        for rule in &r.rule {
+            for u in r
+                .unserved
+                .iter()
+                .filter(|u| u.before.as_deref() == Some(&rule.table))
+            {
+                out.push(HeadKind::Unserved(u));
+            }
+            out.push(HeadKind::Served(rule));
+        }
+        for u in r.unserved.iter().filter(|u| u.before.is_none()) {
+            out.push(HeadKind::Unserved(u));
+        }
+        out
+    })
 }
 
 /// A base model with no head a rule serves gets feature extraction: the kind (text, image, audio
@@ -224,16 +283,17 @@ pub struct Detection {
     pub steps: Vec<Step>,
 }
 
-/// The first rule whose table lists `class`, and the model_type it belongs to. Several model types
-/// can share a class (gpt2 and gpt-sw3 both use GPT2LMHeadModel): the one whose name is its
-/// config class's stem (`GPT2Config` → gpt2) wins, else the first in name order.
-fn rule_for_class(class: &str) -> Option<(&'static Rule, &'static str)> {
+/// The first head table (rule or unserved task, [`head_tables`] order) that lists `class`, and
+/// the model_type it belongs to. Several model types can share a class (gpt2 and gpt-sw3 both use
+/// GPT2LMHeadModel): the one whose name is its config class's stem (`GPT2Config` → gpt2) wins,
+/// else the first in name order.
+fn head_for_class(class: &str) -> Option<(HeadKind, &'static str)> {
     let t = table();
-    rules().rule.iter().find_map(|r| {
+    head_tables().iter().find_map(|r| {
         let owners: Vec<(&String, &ModelTypeInfo)> = t
             .model_types
             .iter()
-            .filter(|(_, info)| info.heads.get(&r.table).map(String::as_str) == Some(class))
+            .filter(|(_, info)| info.heads.get(r.table()).map(String::as_str) == Some(class))
             .collect();
         let canonical = owners.iter().find(|(mt, info)| {
             let stem = info
@@ -242,7 +302,9 @@ fn rule_for_class(class: &str) -> Option<(&'static Rule, &'static str)> {
                 .to_ascii_lowercase();
             mt.replace(['-', '_', '.'], "") == stem
         });
-        canonical.or(owners.first()).map(|(mt, _)| (r, mt.as_str()))
+        canonical
+            .or(owners.first())
+            .map(|(mt, _)| (*r, mt.as_str()))
     })
 }
 
@@ -351,6 +413,19 @@ pub enum Step {
         family: Family,
         task: Task,
     },
+    /// `architectures` names a head of a task skillgen does not serve; models.toml's `task` uses
+    /// the base model deliberately.
+    UnservedHead {
+        class: String,
+        table: String,
+        transformers_task: String,
+    },
+    /// The head is a sequence classifier trained for NLI (an entailment label): zero-shot.
+    NliHead {
+        class: String,
+        label: String,
+        task: Task,
+    },
     /// `architectures` names no transformers class; the model_type decides.
     UnknownArchitectures(Vec<String>),
     /// The model_type is in one of transformers' auto tables.
@@ -419,6 +494,14 @@ impl std::fmt::Display for Step {
             Step::Head { class, table, family, task } => write!(
                 f,
                 "`architectures` [{class}] is in transformers' {table} → task `{task}`, family `{family}`"
+            ),
+            Step::UnservedHead { class, table, transformers_task } => write!(
+                f,
+                "`architectures` [{class}] is in transformers' {table} (task `{transformers_task}`, which skillgen does not serve); models.toml `task` uses the base model instead"
+            ),
+            Step::NliHead { class, label, task } => write!(
+                f,
+                "`architectures` [{class}] has the NLI label `{label}` in `id2label` → task `{task}`"
             ),
             Step::UnknownArchitectures(classes) => write!(
                 f,
@@ -575,7 +658,7 @@ fn model_type_step(
                 let from_arch = c
                     .architectures()?
                     .iter()
-                    .find_map(|a| rule_for_class(a).map(|(_, mt)| (a.to_string(), mt)));
+                    .find_map(|a| head_for_class(a).map(|(_, mt)| (a.to_string(), mt)));
                 match from_arch {
                     Some((arch, mt)) => (mt.to_string(), ModelTypeSource::Architecture(arch)),
                     None => {
@@ -643,20 +726,79 @@ fn head_step(
 ) -> Result<(), Error> {
     let mut recognised = false;
     for arch in architectures {
-        if let Some((rule, _)) = rule_for_class(arch) {
-            recognised = true;
-            if d.open() {
-                let step = Step::Head {
-                    class: arch.to_string(),
-                    table: rule.table.clone(),
-                    family: rule.family,
-                    task: rule.task,
-                };
-                d.fill(rule.family, rule.task, step);
+        match head_for_class(arch) {
+            Some((HeadKind::Served(rule), _)) => {
+                recognised = true;
+                if d.open() {
+                    let label = rule.nli_task.and_then(|_| config.and_then(nli_label));
+                    let task = match (rule.nli_task, &label) {
+                        (Some(t), Some(_)) if d.task.is_none() => t,
+                        _ => rule.task,
+                    };
+                    let step = Step::Head {
+                        class: arch.to_string(),
+                        table: rule.table.clone(),
+                        family: rule.family,
+                        task: rule.task,
+                    };
+                    d.fill(rule.family, task, step);
+                    if let (Some(t), Some(label)) = (rule.nli_task, label) {
+                        if d.task == Some(t) {
+                            d.steps.push(Step::NliHead {
+                                class: arch.to_string(),
+                                label,
+                                task: t,
+                            });
+                        }
+                    }
+                } else if request.task.is_none()
+                    && rules().overrides.contains_key(model_type)
+                    && d.family.is_some_and(|f| f.tasks().contains(&rule.task))
+                    && d.task != Some(rule.task)
+                {
+                    // A curated model_type override names the family; a head of another task
+                    // that family serves (blip's VQA head in the blip file) decides the task.
+                    let family = d.family.unwrap_or(rule.family);
+                    d.steps.push(Step::Head {
+                        class: arch.to_string(),
+                        table: rule.table.clone(),
+                        family,
+                        task: rule.task,
+                    });
+                    d.task = Some(rule.task);
+                }
+                break;
             }
-            break;
+            Some((HeadKind::Unserved(u), _)) => {
+                recognised = true;
+                if request.task.is_none() {
+                    let base = rule_for_model_type(model_type)
+                        .map(|r| r.type_task.unwrap_or(r.task).name())
+                        .unwrap_or("text_embedding");
+                    let why = u
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    return Err(err(format!(
+                        "`architectures` names {arch}, a head for transformers' `{}` task ({}), which skillgen does not serve{why}; a skillset for another task would ignore the head and answer something else",
+                        u.task, u.table
+                    ))
+                    .field("architectures")
+                    .fix(format!(
+                        "to use the base model deliberately, set `task` (e.g. `task = \"{base}\"`) for this model in models.toml (line {}); otherwise this checkpoint has no skillset yet",
+                        request.line
+                    )));
+                }
+                d.steps.push(Step::UnservedHead {
+                    class: arch.to_string(),
+                    table: u.table.clone(),
+                    transformers_task: u.task.clone(),
+                });
+                break;
+            }
+            None => recognised |= model_type_of_class(arch).is_some(),
         }
-        recognised |= model_type_of_class(arch).is_some();
     }
     if architectures.is_empty() || recognised || !auto_map.is_empty() {
         return Ok(());
@@ -688,6 +830,17 @@ fn head_step(
         architectures.iter().map(|a| a.to_string()).collect(),
     ));
     Ok(())
+}
+
+/// The label of an NLI head: the first `id2label` value starting with "entail" (transformers'
+/// zero-shot-classification pipeline's test).
+pub fn nli_label(config: &AutoConfig) -> Option<String> {
+    let labels = config.json.get("id2label")?.as_object()?;
+    labels
+        .values()
+        .filter_map(serde_json::Value::as_str)
+        .find(|l| l.to_ascii_lowercase().starts_with("entail"))
+        .map(str::to_string)
 }
 
 /// The model_type's own tables: the first rule whose table lists it.
@@ -830,10 +983,29 @@ fn settle(
                     info.base().unwrap_or_default(),
                     info.main_input.as_deref().unwrap_or("an unknown input")
                 ),
-                Some(info) => format!(
-                    "model_type `{model_type}` has no inference head skillgen supports (transformers tables: {})",
-                    info.heads.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                Some(info) => {
+                    let unserved: Vec<String> = rules()
+                        .unserved
+                        .iter()
+                        .filter(|u| info.heads.contains_key(&u.table))
+                        .map(|u| match &u.reason {
+                            Some(r) => format!("`{}` ({r})", u.task),
+                            None => format!("`{}`", u.task),
+                        })
+                        .collect();
+                    let tasks = if unserved.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; transformers files it under {}, which skillgen does not serve",
+                            unserved.join(", ")
+                        )
+                    };
+                    format!(
+                        "model_type `{model_type}` has no inference head skillgen supports (transformers tables: {}){tasks}",
+                        info.heads.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }
             };
             return Err(err(why).fix(format!(
                 "set `family` and `task` for this model in models.toml (line {}), or add a rule to data/detection.toml",
@@ -890,10 +1062,49 @@ pub fn head_tasks(model_type: &str, family: Family) -> Vec<(String, Task)> {
         return Vec::new();
     };
     let mut out: Vec<(String, Task)> = Vec::new();
-    for rule in &rules().rule {
-        if let Some(class) = info.heads.get(&rule.table) {
-            if family.tasks().contains(&rule.task) && !out.iter().any(|(c, _)| c == class) {
-                out.push((class.clone(), rule.task));
+    let mut unserved: Vec<&String> = Vec::new();
+    for kind in head_tables() {
+        let Some(class) = info.heads.get(kind.table()) else {
+            continue;
+        };
+        match kind {
+            HeadKind::Served(rule) => {
+                if family.tasks().contains(&rule.task)
+                    && !out.iter().any(|(c, _)| c == class)
+                    && !unserved.contains(&class)
+                {
+                    out.push((class.clone(), rule.task));
+                }
+            }
+            HeadKind::Unserved(_) => unserved.push(class),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Head class → transformers task for every head of `model_type` whose task skillgen does not
+/// serve (and that no rule before it serves): the generated file refuses such a checkpoint.
+pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)> {
+    let Some(info) = table().model_types.get(model_type) else {
+        return Vec::new();
+    };
+    let served = head_tasks(model_type, family);
+    let mut seen: Vec<&String> = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for kind in head_tables() {
+        let Some(class) = info.heads.get(kind.table()) else {
+            continue;
+        };
+        match kind {
+            HeadKind::Served(_) => seen.push(class),
+            HeadKind::Unserved(u) => {
+                if !seen.contains(&class)
+                    && !served.iter().any(|(c, _)| c == class)
+                    && !out.iter().any(|(c, _)| c == class)
+                {
+                    out.push((class.clone(), u.task.clone()));
+                }
             }
         }
     }
@@ -950,6 +1161,24 @@ mod tests {
                 "{} does not serve {}",
                 r.family,
                 r.task
+            );
+        }
+        for u in &rules().unserved {
+            assert!(
+                all_tables.contains(&u.table),
+                "unserved names unknown table {}",
+                u.table
+            );
+            if let Some(b) = &u.before {
+                assert!(
+                    rules().rule.iter().any(|r| &r.table == b),
+                    "before names no rule table {b}"
+                );
+            }
+            assert!(
+                !rules().rule.iter().any(|r| r.table == u.table),
+                "{} is both served and unserved",
+                u.table
             );
         }
         for (mt, o) in &rules().overrides {

@@ -139,6 +139,14 @@ impl View {
             })
             .collect();
         let mut family_data = Vec::new();
+        let unserved = detect::unserved_heads(&s.model_type, s.family);
+        if !unserved.is_empty() {
+            // Heads of tasks skillgen does not serve: a checkpoint with one is refused at load.
+            family_data.push(format!(
+                "UNSERVED_HEADS = {}",
+                py_dict(unserved.iter().map(|(c, t)| (c.as_str(), t.as_str())))
+            ));
+        }
         if s.family == Family::ObjectDetection {
             // transformers' zero-shot detection table lists this model_type (text queries).
             let zero_shot = detect::zero_shot_detection(&s.model_type);

@@ -41,12 +41,16 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/openvino.py",
     "skillgen_runtime/openvino_convert.py",
     "skillgen_runtime/queues.py",
+    "skillgen_runtime/text_heads.py",
+    "skillgen_runtime/vqa.py",
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",
     "skillgen_runtime/families/image_segmentation.py",
+    "skillgen_runtime/families/image_to_image.py",
     "skillgen_runtime/families/image_text_to_text.py",
     "skillgen_runtime/families/image_to_text.py",
+    "skillgen_runtime/families/mask_generation.py",
     "skillgen_runtime/families/object_detection.py",
     "skillgen_runtime/families/speech_ctc.py",
     "skillgen_runtime/families/speech_seq2seq.py",
@@ -57,6 +61,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/video.py",
     "skillgen_runtime/families/vision_encoder.py",
     "skillgen_runtime/families/vision_text_dual_encoder.py",
+    "skillgen_runtime/families/visual_question_answering.py",
 ];
 
 /// A runtime file as written beside the skillsets: with the generated-file marker and hash, so

@@ -47,6 +47,9 @@ name_enum! {
         ImageToText => "image_to_text",
         ImageTextToText => "image_text_to_text",
         Video => "video",
+        VisualQuestionAnswering => "visual_question_answering",
+        ImageToImage => "image_to_image",
+        MaskGeneration => "mask_generation",
     }
 }
 
@@ -57,6 +60,9 @@ name_enum! {
         FillMask => "fill_mask",
         TextClassification => "text_classification",
         TokenClassification => "token_classification",
+        QuestionAnswering => "question_answering",
+        ZeroShotClassification => "zero_shot_classification",
+        DocumentQuestionAnswering => "document_question_answering",
         TextGeneration => "text_generation",
         Text2textGeneration => "text2text_generation",
         ImageClassification => "image_classification",
@@ -74,6 +80,9 @@ name_enum! {
         VideoClassification => "video_classification",
         VideoTextEmbedding => "video_text_embedding",
         AudioEmbedding => "audio_embedding",
+        VisualQuestionAnswering => "visual_question_answering",
+        ImageToImage => "image_to_image",
+        MaskGeneration => "mask_generation",
     }
 }
 

@@ -22,6 +22,7 @@ class AudioTextDualEncoder(DualEncoder, Audio, Skillset):
     PROCESSOR_CLASS = "AutoProcessor"
     HALF_PRECISION = True
     SAMPLE_TEXTS = ["a dog barking", "a piano playing"]
+    HYPOTHESIS_TEMPLATE = "This is a sound of {}."
     OPTIONS = ("normalize", "top_k", "sampling_rate")
 
     # ---- audio-text dual encoder: load ----

@@ -1,11 +1,13 @@
-"""The image to text family: image to text (captioning with generate)."""
+"""The image to text family: image to text (captioning with generate), and generative visual
+question answering (BlipForQuestionAnswering)."""
 
 from ..base import SkillInputError, Skillset
 from ..generation import Generation
 from ..media import Images
+from ..vqa import VisualQuestions
 
 
-class ImageToText(Generation, Images, Skillset):
+class ImageToText(VisualQuestions, Generation, Images, Skillset):
     """Image-to-text skillset: image(s) -> caption(s) with the model's generate().
 
     Input: an image or a list of images (PIL image, file path, bytes, HxWxC array or tensor), or
@@ -64,12 +66,20 @@ class ImageToText(Generation, Images, Skillset):
         return self._ImageTextProcessor(image_processor, tokenizer)
 
     def _sample_input(self, task):
+        if task == "visual_question_answering":
+            return dict(self._vqa_sample(), max_new_tokens=8)
         image = self._sample_image()
         return {"image": image, "max_new_tokens": 8}
 
     # ---- image to text: preprocess -> generate -> postprocess ----
 
     def _split_input(self, task, x):
+        if task == "visual_question_answering":
+            pairs, single, options = self._split_vqa(x)
+            if "top_k" in options:
+                raise SkillInputError("top_k: a generative VQA model gives one answer per question")
+            self._generation_kwargs(None, options)
+            return pairs, single, options
         x, options = self._dict_input(x, "image")
         prompt = options.pop("prompt", None)
         if prompt is not None and not isinstance(prompt, str):
@@ -83,6 +93,12 @@ class ImageToText(Generation, Images, Skillset):
         return getattr(processor, "tokenizer", None) or processor
 
     def _preprocess(self, task, processor, images, options, device, model):
+        if task == "visual_question_answering":
+            # The question is the text input; generate() answers it (transformers 4's
+            # visual-question-answering pipeline for generative heads).
+            encoded = processor(images=[i for i, _ in images], text=[q for _, q in images], padding=True, truncation=True, return_tensors="pt")
+            encoded = self._to_device(dict(encoded), model, device)
+            return {"encoded": encoded, "generation": self._generation_kwargs(model, options)}
         torch = self.torch
         config = model.config
         model_type = getattr(config, "model_type", None)
@@ -141,6 +157,10 @@ class ImageToText(Generation, Images, Skillset):
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         tokenizer = self._tokenizer_of(processor)
+        if task == "visual_question_answering":
+            sequences = outputs.sequences if hasattr(outputs, "sequences") else outputs
+            answers = [[{"answer": tokenizer.decode(row, skip_special_tokens=True).strip()}] for row in sequences.tolist()]
+            return {"answers": answers, "count": len(answers), "generation": dict(inputs["generation"])}
         sequences = outputs.sequences if hasattr(outputs, "sequences") else outputs
         eos = self._eos_ids(model, tokenizer)
         prefix = inputs["prefix"]
@@ -151,6 +171,8 @@ class ImageToText(Generation, Images, Skillset):
 
     def _mock_result(self, task, images, single, options):
         # Deterministic text for host tests without a model; labelled MOCK by the caller.
+        if task == "visual_question_answering":
+            return {"answers": [[{"answer": "mock answer"}] for _ in images], "count": len(images)}
         kwargs = self._generation_kwargs(None, options)
         words = ["mock", "caption", "text"]
         prompt = options.get("prompt") or ""

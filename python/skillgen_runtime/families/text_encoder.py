@@ -1,10 +1,16 @@
-"""The text encoder family: text encoder (embeddings, fill-mask, text/token classification)."""
+"""The text encoder family: text encoder (embeddings, fill-mask, text/token classification,
+extractive question answering, zero-shot classification)."""
 
 from ..base import Skillset
 from ..labels import Labels
+from ..text_heads import TextHeads
+
+# Tasks whose input and result are not texts → embeddings (text_heads.py).
+PAIR_TASKS = ("question_answering", "zero_shot_classification")
+DOCUMENT_QA = "document_question_answering"
 
 
-class TextEncoder(Labels, Skillset):
+class TextEncoder(TextHeads, Labels, Skillset):
     """Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
 
     Embeddings are the mask-aware mean of the last hidden state over real (non-padding) tokens,
@@ -21,11 +27,23 @@ class TextEncoder(Labels, Skillset):
     def _sample_input(self, task):
         if task == "fill_mask":
             return {"text": "The capital of France is [MASK].", "mask_placeholder": "[MASK]"}
+        if task == "question_answering":
+            return {"question": "What is the capital of France?", "context": "Paris is the capital of France."}
+        if task == DOCUMENT_QA:
+            return {"question": "What is the total?", "words": ["Total", "42"], "boxes": [[10, 10, 60, 30], [70, 10, 100, 30]]}
+        if task == "zero_shot_classification":
+            return {"text": self.SAMPLE_TEXT, "candidate_labels": ["animals", "weather", "politics"]}
         return self.SAMPLE_TEXT
 
     # ---- text encoder: preprocess -> forward -> postprocess ----
 
     def _split_input(self, task, x):
+        if task == "question_answering":
+            return self._split_qa(x)
+        if task == "zero_shot_classification":
+            return self._split_zero_shot(x)
+        if task == DOCUMENT_QA:
+            return self._split_document_qa(x)
         options = {}
         if isinstance(x, dict):
             options = {k: v for k, v in x.items() if k != "text"}
@@ -41,6 +59,12 @@ class TextEncoder(Labels, Skillset):
         return min(512, positions) if isinstance(positions, int) and positions > 0 else 512
 
     def _preprocess(self, task, tokenizer, batch, options, device, model):
+        if task == "question_answering":
+            return self._preprocess_qa(tokenizer, batch, options, device, model)
+        if task == "zero_shot_classification":
+            return self._preprocess_zero_shot(tokenizer, batch, options, device, model)
+        if task == DOCUMENT_QA:
+            return self._preprocess_document_qa(tokenizer, batch, options, device, model)
         mask_placeholder = options.get("mask_placeholder")
         if mask_placeholder and tokenizer.mask_token:
             batch = [text.replace(mask_placeholder, tokenizer.mask_token) for text in batch]
@@ -55,9 +79,19 @@ class TextEncoder(Labels, Skillset):
         return {"encoded": encoded.to(device), "truncated": truncated, "max_length": max_length}
 
     def _forward(self, task, model, inputs, options):
+        if task in PAIR_TASKS:
+            return model(**inputs["encoded"])
+        if task == DOCUMENT_QA:
+            return self._forward_document_qa(model, inputs)
         return model(**inputs["encoded"], output_hidden_states=task != "text_embedding")
 
     def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
+        if task == "question_answering":
+            return self._postprocess_qa(inputs, outputs, single, options)
+        if task == "zero_shot_classification":
+            return self._postprocess_zero_shot(model, inputs, outputs, single, options)
+        if task == DOCUMENT_QA:
+            return self._postprocess_document_qa(inputs, outputs, single, options)
         torch = self.torch
         mask = inputs["encoded"]["attention_mask"]
         if task == "text_embedding":
@@ -130,6 +164,16 @@ class TextEncoder(Labels, Skillset):
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic shapes for host tests without a model; labelled MOCK by the caller.
+        if task == "question_answering":
+            answers = [[{"answer": context.split()[0] if context.split() else "", "score": 0.5, "start": 0, "end": len(context.split()[0]) if context.split() else 0}] for _, context in batch]
+            return {"answers": answers, "count": len(answers)}
+        if task == DOCUMENT_QA:
+            answers = [[{"answer": words[0], "score": 0.5, "start": 0, "end": 0}] for _, words, _ in batch]
+            return {"answers": answers, "count": len(answers)}
+        if task == "zero_shot_classification":
+            labels = options["candidate_labels"]
+            predictions = [{"sequence": text, "labels": list(labels), "scores": [1.0 / len(labels)] * len(labels)} for text in batch]
+            return {"predictions": predictions, "count": len(predictions)}
         dims = int(self.metadata.get("mock_dimensions", 32))
         rows = [[((len(text) + 7 * j) % 17) / 17.0 for j in range(dims)] for text in batch]
         return {"embeddings": rows, "dimensions": dims, "count": len(batch)}

@@ -1,4 +1,5 @@
-"""The text to audio family: text to speech (text -> waveform)."""
+"""The text to audio family: text to speech (text -> waveform): SpeechT5 (spectrogram + vocoder)
+and forward-only waveform models (VITS / MMS-TTS)."""
 
 from ..base import SkillInputError, Skillset
 
@@ -13,12 +14,19 @@ class TextToAudio(Skillset):
     (default 0; the decoder pre-net keeps dropout on, so each input is generated under
     torch.manual_seed(seed) in a forked RNG), "threshold", "minlenratio", "maxlenratio"}.
     Output keeps the batch dimension: {"audio": float tensor [n, longest] (zero-padded),
-    "lengths": [samples per input], "sampling_rate": int, "count": n}."""
+    "lengths": [samples per input], "sampling_rate": int, "count": n}.
+
+    Forward-only waveform models (no generate(), a `waveform` output: VitsModel) take the same
+    text input and "seed" (VITS samples noise; each input runs under torch.manual_seed(seed) in a
+    forked RNG); sampling_rate from config.sampling_rate, as transformers' text-to-audio pipeline.
+    Audio-token generators (musicgen; bark through the same generate() path, untested) run
+    generate() per input under the seed, option "max_new_tokens" (the generation config's by
+    default); sampling_rate from the generation config / config / audio encoder."""
 
     FAMILY = "text_to_audio"
     HALF_PRECISION = False
     DEFAULT_VOCODER = "microsoft/speecht5_hifigan"
-    OPTIONS = ("speaker_embeddings", "seed", "threshold", "minlenratio", "maxlenratio")
+    OPTIONS = ("speaker_embeddings", "seed", "threshold", "minlenratio", "maxlenratio", "max_new_tokens")
     SAMPLE_TEXT = "Hello, this is a test."
 
     # ---- text to audio: load ----
@@ -44,9 +52,12 @@ class TextToAudio(Skillset):
 
     def _load_model(self, model, task, config):
         auto = getattr(self.transformers, self.AUTO_CLASSES[task])
+        if type(config) not in getattr(auto, "_model_mapping", {type(config): None}):
+            # Not a spectrogram model (SpeechT5): transformers' text-to-waveform table loads it.
+            auto = self.transformers.AutoModelForTextToWaveform
         endpoint = auto.from_pretrained(model, config=config, **self._hub_kwargs(model))
         if not hasattr(endpoint, "generate_speech"):
-            raise ValueError(type(endpoint).__name__ + " has no generate_speech(); this skillset drives SpeechT5-style text-to-speech only")
+            return endpoint  # a forward-only waveform model (VITS) or an audio-token generator (musicgen)
         source, subfolder = self._vocoder_source(model)
         # The vocoder's own revision when it is a listed model (its checkpoint's when a subfolder);
         # SpeechT5HifiGan is no Auto class, so no code_revision.
@@ -63,6 +74,24 @@ class TextToAudio(Skillset):
         self._vocoders[id(endpoint)] = vocoder
         return endpoint
 
+    def _waveform_model(self, endpoint):
+        """A forward-only text-to-waveform model (VITS): no generate_speech, cannot generate."""
+        can_generate = getattr(endpoint, "can_generate", None)
+        return not hasattr(endpoint, "generate_speech") and not (callable(can_generate) and can_generate())
+
+    def _audio_generator(self, endpoint):
+        """An audio-token generator (musicgen, bark): generate() returns the waveform."""
+        return not hasattr(endpoint, "generate_speech") and not self._waveform_model(endpoint)
+
+    def _generator_rate(self, model, processor):
+        for source in (getattr(model, "generation_config", None), model.config, getattr(model.config, "audio_encoder", None),
+                       getattr(processor, "feature_extractor", None)):
+            for name in ("sample_rate", "sampling_rate"):
+                rate = getattr(source, name, None)
+                if isinstance(rate, int) and rate > 0:
+                    return rate
+        return 16000
+
     def _sample_input(self, task):
         return {"text": self.SAMPLE_TEXT, "seed": 0}
 
@@ -76,6 +105,10 @@ class TextToAudio(Skillset):
         seed = options.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise SkillInputError("seed must be an integer >= 0, not " + repr(seed))
+        if "max_new_tokens" in options:
+            value = options["max_new_tokens"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SkillInputError("max_new_tokens must be an integer >= 1, not " + repr(value))
         for name in ("threshold", "minlenratio", "maxlenratio"):
             value = options.get(name, 0.5)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -103,11 +136,32 @@ class TextToAudio(Skillset):
 
     def _preprocess(self, task, processor, batch, options, device, model):
         tokenizer = getattr(processor, "tokenizer", processor)
+        if self._audio_generator(model):
+            encoded = [processor(text=[text], padding=True, return_tensors="pt") for text in batch]
+            rate = self._generator_rate(model, processor)
+            return {"encoded": [{k: v.to(device) for k, v in e.items()} for e in encoded], "device": device, "generate": True, "rate": rate}
+        if self._waveform_model(model):
+            encoded = [tokenizer(text, return_tensors="pt") for text in batch]
+            return {"encoded": [{k: v.to(device) for k, v in e.items()} for e in encoded], "device": device}
         ids = [tokenizer(text=text, return_tensors="pt")["input_ids"].to(device) for text in batch]
         return {"input_ids": ids, "speaker": self._speaker_embeddings(model, options, device), "device": device}
 
     def _forward(self, task, model, inputs, options):
         torch = self.torch
+        if "encoded" in inputs:
+            device = inputs["device"]
+            devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+            waves = []
+            for encoded in inputs["encoded"]:
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(int(options.get("seed", 0)))
+                    if inputs.get("generate"):
+                        kwargs = {"max_new_tokens": int(options["max_new_tokens"])} if "max_new_tokens" in options else {}
+                        waves.append(model.generate(**encoded, **kwargs))
+                    else:
+                        waves.append(model(**encoded)[0])
+            rate = inputs.get("rate") or int(getattr(model.config, "sampling_rate", 16000))
+            return {"waves": waves, "sampling_rate": rate}
         vocoder = self._vocoders[id(model)].to(model.device)
         device = inputs["device"]
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
