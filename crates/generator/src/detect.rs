@@ -781,7 +781,7 @@ fn head_step(
                         .map(|r| format!(" ({r})"))
                         .unwrap_or_default();
                     return Err(err(format!(
-                        "`architectures` names {arch}, a head for transformers' `{}` task ({}), which skillgen does not serve{why}; a skillset for another task would ignore the head and answer something else",
+                        "`architectures` names {arch}, a `{model_type}` head for transformers' `{}` task ({}), which skillgen does not serve{why}; a skillset for another task would ignore the head and answer something else",
                         u.task, u.table
                     ))
                     .field("architectures")
