@@ -9,6 +9,8 @@
   over an empty result never passes by doing nothing.
 - Tokens: `cut_at_eos` cuts a reference row after its first end-of-sequence token; token lists are
   then compared with ==, lengths included.
+- Whole results: `same_result` compares every leaf of two handler results (floats relative to the
+  result's scale, everything else equal), for one backend against another.
 """
 import math
 
@@ -107,3 +109,131 @@ def cut_at_eos(rows, eos):
                 break
         out.append(kept)
     return out
+
+
+# Metadata of a handler result that differs between backends by design.
+RESULT_METADATA = {"elapsed_time", "backend", "backend_note", "fallback", "device", "hardware_label", "embeddings_note", "implementation_type"}
+
+
+def leaves(value, prefix=""):
+    """(path, value) for every leaf of a result (tensors as lists), top-level metadata left out."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().float().tolist()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if prefix or k not in RESULT_METADATA:
+                yield from leaves(v, prefix + "/" + str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from leaves(v, prefix + "/" + str(i))
+    else:
+        yield prefix, value
+
+
+def same_result(got, want, skip=(), rel=REL):
+    """Every leaf of `want` is in `got`: floats within rel x the largest float of `want` (all finite,
+    that scale non-zero), everything else (ids, labels, text) equal; some output beyond task/count is
+    compared. Leaves under the `skip` prefixes are left out. Returns the worst relative difference."""
+    skip = tuple(skip)
+    got, want = dict(leaves(got)), dict(leaves(want))
+    floats = [v for k, v in want.items() if isinstance(v, float) and not k.startswith(skip or ("\0",))]
+    assert all(math.isfinite(v) for v in floats), "the reference result has NaN or infinite values"
+    scale = max([abs(v) for v in floats] or [1.0])
+    assert scale > 0, "the reference result's floats are all zero"
+    worst, content = 0.0, 0
+    for key, value in want.items():
+        if skip and key.startswith(skip):
+            continue
+        assert key in got, key
+        if isinstance(value, float):
+            assert isinstance(got[key], float) and math.isfinite(got[key]), (key, got[key])
+            worst = max(worst, abs(got[key] - value) / scale)
+        else:
+            assert got[key] == value, (key, got[key], value)
+        content += key not in ("/task", "/count") and not key.startswith("/generation")
+    assert content > 0, "nothing but task/count to compare"
+    assert worst <= rel, "max difference %.3g x scale > %g" % (worst, rel)
+    return worst
+
+
+def rows_differ_somewhere(result, what="result"):
+    """A batch result of two different inputs is not the same answer twice: some per-input output
+    (a key whose value has one row per input) differs between its rows, by more than DIFFERENT x
+    its scale for floats."""
+    n = result.get("count")
+    assert isinstance(n, int) and n >= 2, what + ": not a batch of two or more (count %r)" % (n,)
+    for key, value in result.items():
+        if key in RESULT_METADATA or not (hasattr(value, "detach") or isinstance(value, list)) or len(value) != n:
+            continue
+        rows = [[v for _, v in leaves(value[i])] for i in range(n)]
+        if any(len(r) != len(rows[0]) for r in rows):
+            return key
+        floats = [abs(v) for r in rows for v in r if isinstance(v, float) and math.isfinite(v)]
+        scale = max(floats or [0.0])
+        for i in range(1, n):
+            for a, b in zip(rows[0], rows[i]):
+                if isinstance(a, float) and isinstance(b, float):
+                    if abs(a - b) > DIFFERENT * scale:
+                        return key
+                elif a != b:
+                    return key
+    raise AssertionError(what + ": every per-input output is the same for different inputs: " + repr(result)[:300])
+
+
+def _image(seed, height=40, width=52):
+    import numpy as np
+    from PIL import Image
+
+    return Image.fromarray(np.random.RandomState(seed).randint(0, 256, (height, width, 3)).astype(np.uint8))
+
+
+def _waves():
+    """A tone and noise of the same length: no padding in a batch (an exported OpenVINO CTC model
+    takes no attention mask, so padded rows differ from torch's; docs/families.md)."""
+    import numpy as np
+
+    t = np.arange(16000) / 16000.0
+    noise = 0.1 * np.random.RandomState(0).randn(16000)
+    return [(0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), noise.astype(np.float32)]
+
+
+def two_inputs(task, zero_shot=False):
+    """One handler input holding two different inputs (a batch) for a task, for the tests that
+    compare one backend's answer with another's: a skillset that ignores its input answers the
+    same twice, which rows_differ_somewhere catches."""
+    texts = ["The quick brown fox jumps over the lazy dog.", "Paris is the capital of France."]
+    images = [_image(0), _image(1, 36, 60)]
+    if task in ("text_embedding", "text_classification", "token_classification"):
+        return texts
+    if task == "fill_mask":
+        return {"text": ["The capital of France is [MASK].", "A [MASK] sat on the mat."], "mask_placeholder": "[MASK]"}
+    if task == "text_generation":
+        return {"prompt": ["The quick brown fox", "Paris is the capital of France and"], "max_new_tokens": 8, "do_sample": False}
+    if task == "text2text_generation":
+        return {"text": texts, "max_new_tokens": 8, "do_sample": False}
+    if task in ("image_classification", "image_embedding", "image_segmentation", "depth_estimation"):
+        return images
+    if task == "object_detection":
+        request = {"image": images, "threshold": 0.0}
+        if zero_shot:
+            request["labels"] = ["a photo of a cat", "a dog"]
+        return request
+    if task == "speech_recognition":
+        return {"audio": _waves()}
+    if task == "audio_classification":
+        return {"audio": _waves(), "top_k": 3}
+    if task == "text_to_audio":
+        return {"text": ["hello world", "the cat sat on the mat"], "minlenratio": 1.0}
+    if task == "image_text_embedding":
+        return {"image": images, "text": ["a photo of a cat", "a dog sat on the mat", "Paris"]}
+    if task == "audio_text_embedding":
+        return {"audio": _waves(), "text": ["a dog barking", "a piano playing", "rain on a roof"]}
+    if task == "image_to_text":
+        return {"image": images, "max_new_tokens": 6}
+    if task == "image_text_to_text":
+        return {"image": images, "prompt": "What is in this picture?", "max_new_tokens": 6}
+    if task == "video_classification":
+        return {"video": [[_image(10 + t) for t in range(4)], [_image(20 + t) for t in range(4)]]}
+    if task == "video_text_embedding":
+        return {"video": [[_image(10 + t) for t in range(4)], [_image(20 + t) for t in range(4)]], "text": texts}
+    raise AssertionError("no two inputs for task " + repr(task))
