@@ -37,6 +37,11 @@ def _skip_reason(report):
     return reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
 
 
+def pytest_collectreport(report):
+    # A module-level skip (pytest.importorskip at import) is a collection report, not a test's.
+    pytest_runtest_logreport(report)
+
+
 def pytest_runtest_logreport(report):
     if not report.skipped:
         return
