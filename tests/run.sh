@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: Rust checks and tests, then the generated Python run
-# on real tiny models. Installs what it needs (the pinned Python venv, once, under ~/.cache).
+# on real tiny models, then the mutation check (the family tests must fail against broken copies).
+# Installs what it needs (the pinned Python venv, once, under ~/.cache).
 #   bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,3 +41,6 @@ tests/python-env.sh python tests/fixtures/build_fixtures.py target/test-fixtures
 step "pytest tests/python"
 SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures" SKILLGEN_COVERAGE="$PWD/target/coverage" \
   tests/python-env.sh python -m pytest -q -p no:cacheprovider tests/python
+
+step "mutation check: every family's tests must fail against deliberately broken skillsets (docs/testing.md)"
+tests/python-env.sh python tests/mutation_check.py --skillsets "$PWD/$out/skillsets" --fixtures "$PWD/target/test-fixtures" --work target/mutation-check
