@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: Rust checks and tests, then the generated Python run
-# on real tiny models. Installs what it needs (the two pinned Python venvs, once, under ~/.cache:
-# tests/requirements.txt with the newest transformers for everything, tests/requirements-openvino.txt
-# with the transformers optimum-intel allows for the OpenVINO tests, tests/python/test_openvino*.py).
+# on real tiny models, then the mutation check (the family tests must fail against broken copies).
+# Installs what it needs (the two pinned Python venvs, once, under ~/.cache: tests/requirements.txt
+# with the newest transformers for everything, tests/requirements-openvino.txt with the transformers
+# optimum-intel allows for the OpenVINO tests, tests/python/test_openvino*.py).
 #   bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -51,3 +52,6 @@ tests/python-env.sh --openvino python tests/fixtures/build_fixtures.py target/te
 step "pytest tests/python/test_openvino*.py (optimum-intel and the transformers it allows)"
 SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures-openvino" \
   tests/python-env.sh --openvino python -m pytest -q -p no:cacheprovider tests/python/test_openvino*.py
+
+step "mutation check: every family's tests must fail against deliberately broken skillsets (docs/testing.md)"
+tests/python-env.sh python tests/mutation_check.py --skillsets "$PWD/$out/skillsets" --fixtures "$PWD/target/test-fixtures" --work target/mutation-check

@@ -177,7 +177,7 @@ class Audio:
         target = int(target or self.TARGET_SAMPLING_RATE)
         if isinstance(rate, bool) or not (rate is None or (self._is_number(rate) and rate > 0)):
             raise SkillInputError("audio " + str(index) + ": sampling_rate must be a positive number, not " + repr(rate))
-        rate = int(rate or target)
+        rate = int(rate or self.TARGET_SAMPLING_RATE)  # unlabelled audio is 16 kHz, whatever the model wants
         if rate != target:
             # Linear resampling: enough for speech models, and needs only numpy.
             n = max(1, int(round(wave_.size * target / rate)))

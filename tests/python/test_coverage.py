@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from test_host_contract import assert_parses_on, assert_ruff_passes
+from test_host_contract import SUPPORTED_PYTHONS, assert_parses_on, assert_ruff_passes
 
 COVERAGE = os.environ.get("SKILLGEN_COVERAGE")
 pytestmark = pytest.mark.skipif(not COVERAGE, reason="SKILLGEN_COVERAGE not set (tests/run.sh sets it)")
@@ -28,7 +28,7 @@ def test_ruff_passes_on_every_coverage_file():
     assert_ruff_passes(files())
 
 
-@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+@pytest.mark.parametrize("version", SUPPORTED_PYTHONS)
 def test_coverage_files_parse_on_every_supported_python(version):
     assert_parses_on(version, files())
 

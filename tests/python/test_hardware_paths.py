@@ -10,6 +10,7 @@ import pytest
 import torch
 import transformers
 
+import expect
 from conftest import SKILLSETS, load_bare, load_package
 
 # model_type, fixture directory, task the fixture's head gives
@@ -51,10 +52,24 @@ def test_absent_backend_gives_a_working_labelled_cpu_handler(fixtures, method, a
     assert endpoint is not None and processor is not None
     assert isinstance(batch_size, int) and batch_size >= 1 and queue._maxsize >= 1
     assert handler.task == task
-    result = handler(skill._sample_input(task))
+    pair = expect.two_inputs(task)
+    result = handler(pair)
     assert result["implementation_type"] == "REAL", result
     assert result["device"] == "cpu" and result["backend"] == "torch"
     assert label in result["fallback"] and "ran on CPU" in result["fallback"]
+    expect.same_result(result, cpu_result(fixtures, model_type, fixture, pair))
+
+
+_CPU = {}
+
+
+def cpu_result(fixtures, model_type, fixture, pair):
+    """The CPU endpoint's answer to the two inputs (compared with transformers in the family tests),
+    whose rows differ."""
+    if model_type not in _CPU:
+        _CPU[model_type] = skill_for(model_type).init_cpu(os.path.join(fixtures, fixture), "cpu", "cpu")[2](pair)
+        expect.rows_differ_somewhere(_CPU[model_type], "the CPU result")
+    return _CPU[model_type]
 
 
 @pytest.mark.parametrize("method,args,label", PATHS)
@@ -64,7 +79,8 @@ def test_fallback_matches_the_cpu_path(fixtures, method, args, label):
     texts = ["a b c", "hello world"]
     got = getattr(skill_for("bert"), method)(path, *args)[2](texts)
     want = skill_for("bert").init_cpu(path, "cpu", "cpu")[2](texts)
-    assert torch.allclose(got["embeddings"], want["embeddings"], atol=1e-6)
+    expect.rows_differ(want["embeddings"], "CPU embeddings")
+    expect.close(got["embeddings"], want["embeddings"], "fallback embeddings")
 
 
 @pytest.mark.parametrize("method,args,label", PATHS)

@@ -3,6 +3,7 @@ import asyncio
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -30,13 +31,21 @@ def assert_ruff_passes(paths):
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
 
 
+SUPPORTED_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+
+
 def assert_parses_on(version, paths):
-    """Every file parses with the given installed Python (skips when it is not installed)."""
+    """Every file parses with that Python, found in pyenv or on PATH; its absence is a failure."""
     python = pythons().get(version)
     if python is None:
-        pytest.skip("Python " + version + " is not installed here")
-    code = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
-    result = subprocess.run([python, "-c", code, *paths], capture_output=True, text=True)
+        pytest.fail("Python " + version + " was not found (pyenv's ~/.pyenv/versions/" + version + ".*, or python" + version
+                    + " on PATH): the parse check needs every supported version; install it, e.g. `pyenv install " + version + "`")
+    code = (
+        "import ast, sys\n"
+        "assert '%d.%d' % sys.version_info[:2] == sys.argv[1], sys.version\n"
+        "for p in sys.argv[2:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)\n"
+    )
+    result = subprocess.run([python, "-c", code, version, *paths], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-5000:]
 
 
@@ -45,15 +54,20 @@ def test_ruff_check_passes_on_every_generated_file():
 
 
 def pythons():
+    """version -> interpreter: pyenv's (PYENV_ROOT, else ~/.pyenv) newest patch release, else
+    pythonX.Y on PATH."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     found = {}
-    for version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
-        candidates = glob.glob(os.path.expanduser("~/.pyenv/versions/" + version + ".*/bin/python" + version))
-        if candidates:
-            found[version] = sorted(candidates)[-1]
+    for version in SUPPORTED_PYTHONS:
+        candidates = glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python" + version))
+        newest = sorted(candidates, key=lambda p: [int(x) for x in p.split(os.sep)[-3].split(".") if x.isdigit()])
+        found_here = newest[-1] if newest else shutil.which("python" + version)
+        if found_here:
+            found[version] = found_here
     return found
 
 
-@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+@pytest.mark.parametrize("version", SUPPORTED_PYTHONS)
 def test_parses_on_every_supported_python(version):
     assert_parses_on(version, [os.path.join(SKILLSETS, f) for f in FILES])
 

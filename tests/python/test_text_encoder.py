@@ -1,5 +1,7 @@
-"""The generated text-encoder skillsets on real (tiny, offline-built) models, compared with a direct
-transformers call on the same inputs; and the real all-MiniLM-L6-v2 against sentence-transformers."""
+"""The generated text-encoder skillsets on real (tiny, offline-built) models, compared with
+transformers on the same inputs (pipeline() for fill-mask, text and token classification; a direct
+call for the mean-pooled embeddings); and the real all-MiniLM-L6-v2 against sentence-transformers.
+Every comparison also checks that different texts give different results (tests/python/expect.py)."""
 import importlib.util
 import json
 import os
@@ -8,6 +10,7 @@ import pytest
 import torch
 import transformers
 
+import expect
 from conftest import load_bare
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "Paris is the capital of France."]
@@ -42,73 +45,104 @@ def test_embeddings_match_transformers(fixtures):
     assert handler.task == "text_embedding"
     _, _, encoded, out = direct(path, "AutoModel", TEXTS)
     expected = mean_pool(out.last_hidden_state, encoded["attention_mask"])
+    expect.rows_differ(expected, "reference embeddings")
+    # The texts have different lengths, so the shorter one is padded: pooling must skip padding.
+    assert int(encoded["attention_mask"].sum(1).min()) < encoded["attention_mask"].shape[1]
 
     batch = handler(TEXTS)
     assert batch["implementation_type"] == "REAL", batch
-    assert batch["embeddings"].shape == (2, 32)
-    assert torch.allclose(batch["embeddings"], expected, atol=1e-5)
+    assert batch["embeddings"].shape == (2, 32) and batch["count"] == 2
+    expect.close(batch["embeddings"], expected, "embeddings")
     single = handler(TEXTS[1])
     assert single["embeddings"].shape == (1, 32)
     _, _, enc1, out1 = direct(path, "AutoModel", [TEXTS[1]])
-    assert torch.allclose(single["embeddings"], mean_pool(out1.last_hidden_state, enc1["attention_mask"]), atol=1e-5)
+    expect.close(single["embeddings"], mean_pool(out1.last_hidden_state, enc1["attention_mask"]), "single embedding")
     json.loads(as_json(batch))
     assert tokenizer("hello")["input_ids"]  # the host's batch-size probe uses the tokenizer
+
+
+def test_normalize_gives_unit_rows_of_the_same_direction(fixtures):
+    path = os.path.join(fixtures, "bert")
+    _, _, handler, _, _ = skill_for("bert").init_cpu(path, "cpu", "cpu")
+    _, _, encoded, out = direct(path, "AutoModel", TEXTS)
+    expected = torch.nn.functional.normalize(mean_pool(out.last_hidden_state, encoded["attention_mask"]), dim=1)
+    result = handler({"text": TEXTS, "normalize": True})
+    assert result["implementation_type"] == "REAL", result
+    expect.close(result["embeddings"], expected, "normalised embeddings")
+    assert torch.allclose(result["embeddings"].norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+MASKED = ["the capital of [MASK] is paris.", "a [MASK] sat on the mat and looked at the dog."]
 
 
 def test_fill_mask_matches_transformers(fixtures):
     path = os.path.join(fixtures, "bert-mlm")
     _, _, handler, _, _ = skill_for("bert").init_cpu(path, "cpu", "cpu")
     assert handler.task == "fill_mask"
-    text = "the capital of [MASK] is paris."
-    result = handler({"text": text, "top_k": 3})
+    result = handler({"text": MASKED, "top_k": 3})
     assert result["implementation_type"] == "REAL", result
-    tokenizer, _, encoded, out = direct(path, "AutoModelForMaskedLM", [text])
-    position = int((encoded["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0])
-    probs = out.logits[0, position].softmax(-1)
-    scores, ids = probs.topk(3)
-    got = result["predictions"][0][0]
-    assert got["position"] == position
-    assert [t["token_id"] for t in got["tokens"]] == ids.tolist()
-    assert [t["score"] for t in got["tokens"]] == pytest.approx(scores.tolist(), abs=1e-5)
-    assert torch.allclose(result["embeddings"], mean_pool(out.hidden_states[-1], encoded["attention_mask"]), atol=1e-5)
+    # transformers' fill-mask pipeline: the top 3 tokens and scores at each text's mask.
+    fill = transformers.pipeline("fill-mask", model=path, top_k=3, device="cpu")
+    tokenizer, _, encoded, out = direct(path, "AutoModelForMaskedLM", MASKED)
+    wanted = [fill(text) for text in MASKED]
+    expect.distinct([[w["token"] for w in want] for want in wanted], "reference fill-mask tokens")
+    for row, (got, want) in enumerate(expect.pairs(result["predictions"], wanted, "fill-mask predictions")):
+        assert len(got) == 1, got  # one mask per text
+        position = int((encoded["input_ids"][row] == tokenizer.mask_token_id).nonzero()[0])
+        assert got[0]["position"] == position
+        assert [t["token_id"] for t in got[0]["tokens"]] == [w["token"] for w in want]
+        expect.scores([t["score"] for t in got[0]["tokens"]], [w["score"] for w in want], "fill-mask scores")
+    expect.close(result["embeddings"], mean_pool(out.hidden_states[-1], encoded["attention_mask"]), "embeddings")
     json.loads(as_json(result))
+
+
+CLASSIFY = TEXTS + ["a"]
 
 
 def test_text_classification_matches_transformers(fixtures):
     path = os.path.join(fixtures, "roberta-cls")
     _, _, handler, _, _ = skill_for("roberta").init_cpu(path, "cpu", "cpu")
     assert handler.task == "text_classification"
-    result = handler(TEXTS)
+    result = handler(CLASSIFY)
     assert result["implementation_type"] == "REAL", result
-    _, model, _, out = direct(path, "AutoModelForSequenceClassification", TEXTS)
-    probs = out.logits.softmax(-1)
-    assert torch.allclose(result["logits"], out.logits, atol=1e-5)
-    for row, preds in zip(probs, result["predictions"]):
-        best = int(row.argmax())
-        assert preds[0]["label"] == model.config.id2label[best]
-        assert preds[0]["score"] == pytest.approx(float(row[best]), abs=1e-5)
+    _, _, _, out = direct(path, "AutoModelForSequenceClassification", CLASSIFY)
+    expect.rows_differ(out.logits, "reference logits")
+    expect.close(result["logits"], out.logits, "logits")
+    # transformers' text-classification pipeline, every label with its score.
+    classify = transformers.pipeline("text-classification", model=path, top_k=None, device="cpu")
+    wanted = classify(CLASSIFY)
+    expect.distinct([[w["label"] for w in want] for want in wanted], "reference label rankings")
+    for got, want in expect.pairs(result["predictions"], wanted, "predictions"):
+        assert [p["label"] for p in got] == [w["label"] for w in want]
+        expect.scores([p["score"] for p in got], [w["score"] for w in want])
 
 
 def test_token_classification_matches_transformers(fixtures):
     path = os.path.join(fixtures, "distilbert-ner")
     _, _, handler, _, _ = skill_for("distilbert").init_cpu(path, "cpu", "cpu")
     assert handler.task == "token_classification"
-    result = handler(TEXTS[1])
+    result = handler(TEXTS)
     assert result["implementation_type"] == "REAL", result
-    tokenizer, model, encoded, out = direct(path, "AutoModelForTokenClassification", [TEXTS[1]])
-    ids = encoded["input_ids"][0].tolist()
-    expected = [
-        model.config.id2label[int(out.logits[0, i].argmax())]
-        for i, t in enumerate(ids) if t not in tokenizer.all_special_ids
-    ]
-    assert [t["label"] for t in result["predictions"][0]] == expected
+    # transformers' token-classification pipeline, no label ignored: one entry per word piece.
+    tag = transformers.pipeline("token-classification", model=path, ignore_labels=[], device="cpu")
+    wanted = [tag(text) for text in TEXTS]
+    expect.distinct([[w["entity"] for w in want] for want in wanted], "reference tags")
+    for got, want in expect.pairs(result["predictions"], wanted, "tagged texts"):
+        assert [t["index"] for t in got] == [w["index"] for w in want]
+        assert [t["token"] for t in got] == [w["word"] for w in want]
+        assert [t["label"] for t in got] == [w["entity"] for w in want]
+        expect.scores([t["score"] for t in got], [float(w["score"]) for w in want])
 
 
 def test_metadata_task_overrides_the_head(fixtures):
     path = os.path.join(fixtures, "bert-mlm")
     _, _, handler, _, _ = skill_for("bert", {"task": "text_embedding"}).init_cpu(path, "cpu", "cpu")
     assert handler.task == "text_embedding"
-    assert "predictions" not in handler(TEXTS)
+    result = handler(TEXTS)
+    assert "predictions" not in result
+    # The checkpoint's encoder under the masked-LM head, pooled: what AutoModel loads from it.
+    _, _, encoded, out = direct(path, "AutoModel", TEXTS)
+    expect.close(result["embeddings"], mean_pool(out.last_hidden_state, encoded["attention_mask"]), "embeddings")
 
 
 @pytest.mark.parametrize("bad", [None, 5, [], [1, "a"], {"text": None}, {"nope": "x"}])
@@ -120,11 +154,15 @@ def test_bad_input_returns_an_error_dict(fixtures, bad):
 
 
 def test_long_input_is_truncated_with_a_note(fixtures):
-    _, _, handler, _, _ = skill_for("bert").init_cpu(os.path.join(fixtures, "bert"), "cpu", "cpu")
-    result = handler(["word " * 500, "short"])
+    path = os.path.join(fixtures, "bert")
+    _, _, handler, _, _ = skill_for("bert").init_cpu(path, "cpu", "cpu")
+    texts = ["the quick brown fox " * 100, "short"]
+    result = handler(texts)
     assert result["embeddings"].shape[0] == 2
     assert result["truncated"] == [True, False]
     assert "truncated" in result["note"]
+    _, _, encoded, out = direct(path, "AutoModel", texts)  # truncation=True: the tokenizer's 64
+    expect.close(result["embeddings"], mean_pool(out.last_hidden_state, encoded["attention_mask"]), "embeddings")
 
 
 def test_missing_model_gives_an_error_handler_not_a_raise(tmp_path):
@@ -153,10 +191,10 @@ def test_unavailable_backends_fall_back_to_a_labelled_working_cpu_handler(fixtur
     if method == "init_openvino" and importlib.util.find_spec("optimum") is not None and importlib.util.find_spec("optimum.intel") is not None:
         # OpenVINO runs for real where optimum-intel is installed (tests/python/test_openvino.py).
         assert result["backend"] == "openvino" and "fallback" not in result, result
-        assert torch.allclose(result["embeddings"], expected, atol=1e-4)
+        expect.close(result["embeddings"], expected, "OpenVINO embeddings", rel=1e-3)
         return
     assert label in result["fallback"] and result["backend"] == "torch"
-    assert torch.allclose(result["embeddings"], expected, atol=1e-5)
+    expect.close(result["embeddings"], expected, "fallback embeddings")
 
 
 def test_test_method_runs_the_sample(fixtures):
@@ -183,6 +221,7 @@ def test_real_minilm_similar_sentences_score_higher(minilm):
     e = result["embeddings"]
     similar, unrelated = float(e[0] @ e[1]), float(e[0] @ e[2])
     assert similar > unrelated + 0.2, (similar, unrelated)
+    assert torch.allclose(e.norm(dim=1), torch.ones(3), atol=1e-5)
 
 
 def test_real_minilm_matches_sentence_transformers(minilm):
@@ -191,4 +230,5 @@ def test_real_minilm_matches_sentence_transformers(minilm):
     expected = st.SentenceTransformer(minilm, device="cpu").encode(texts, convert_to_tensor=True)
     _, _, handler, _, _ = skill_for("bert").init_cpu(minilm, "cpu", "cpu")
     got = handler({"text": texts, "normalize": True})["embeddings"]
-    assert torch.allclose(got, expected.cpu(), atol=1e-5)
+    expect.rows_differ(expected, "sentence-transformers embeddings")
+    expect.close(got, expected.cpu(), "embeddings")

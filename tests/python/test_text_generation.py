@@ -1,6 +1,7 @@
 """The generated text_decoder (gpt2, llama) and text_encoder_decoder (t5) skillsets on tiny
 offline-built models: greedy output must be token-identical to a direct `model.generate` call on
-the same (left-padded, for decoders) inputs."""
+the same (left-padded, for decoders) inputs, cut after the first end-of-sequence token, lengths
+included; different prompts must give different continuations (tests/python/expect.py)."""
 import json
 import os
 
@@ -8,6 +9,7 @@ import pytest
 import torch
 import transformers
 
+import expect
 from conftest import load_bare
 
 PROMPTS = ["The quick brown fox", "Paris is the capital of France and a city of"]
@@ -27,18 +29,6 @@ def handler_for(fixtures, model_type, fixture):
     return path, handler
 
 
-def cut_at_eos(rows, eos):
-    out = []
-    for row in rows.tolist():
-        kept = []
-        for token in row:
-            kept.append(token)
-            if token == eos:
-                break
-        out.append(kept)
-    return out
-
-
 def direct_decoder(path, texts, max_new_tokens=8, add_special_tokens=True):
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"
@@ -48,7 +38,7 @@ def direct_decoder(path, texts, max_new_tokens=8, add_special_tokens=True):
     encoded = tokenizer(texts, padding=True, add_special_tokens=add_special_tokens, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-    ids = cut_at_eos(out[:, encoded["input_ids"].shape[1]:], model.generation_config.eos_token_id)
+    ids = expect.cut_at_eos(out[:, encoded["input_ids"].shape[1]:], model.generation_config.eos_token_id)
     return ids, [tokenizer.decode(i, skip_special_tokens=True) for i in ids]
 
 
@@ -58,15 +48,20 @@ def direct_seq2seq(path, texts, max_new_tokens=8):
     encoded = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False)
-    ids = cut_at_eos(out[:, 1:], model.generation_config.eos_token_id)
+    ids = expect.cut_at_eos(out[:, 1:], model.generation_config.eos_token_id)
     return ids, [tokenizer.decode(i, skip_special_tokens=True) for i in ids]
 
 
-def check(result, ids, texts):
+def check(result, ids, texts, distinct=True):
+    """The skillset's tokens and texts are the reference's (lengths included); the reference rows
+    of different prompts differ, and run longer than 2 tokens (a truncation cannot pass)."""
     assert result["implementation_type"] == "REAL", result
-    assert result["generated_token_ids"] == ids
+    for got, want in expect.pairs(result["generated_token_ids"], ids, "generated token ids"):
+        assert len(got) == len(want) and got == want, (got, want)
     assert result["generated_text"] == texts
     assert result["count"] == len(ids)
+    if distinct and len(ids) > 1:
+        expect.distinct(ids, "reference continuations")
     json.dumps(result)
 
 
@@ -74,13 +69,21 @@ def check(result, ids, texts):
 def test_decoder_matches_generate(fixtures, model_type, fixture):
     path, handler = handler_for(fixtures, model_type, fixture)
     assert handler.task == "text_generation"
+    ids, texts = direct_decoder(path, PROMPTS)
+    assert all(len(row) > 2 for row in ids), ids
     batch = handler({"prompt": PROMPTS, **GREEDY})
-    check(batch, *direct_decoder(path, PROMPTS))
+    check(batch, ids, texts)
     assert len(set(sum(batch["generated_token_ids"], []))) > 2, batch  # not a degenerate repeat
     single = handler({"prompt": PROMPTS[1], **GREEDY})
     check(single, *direct_decoder(path, [PROMPTS[1]]))
-    # A bare list goes through the queue consumer path; same batch as the dict form.
-    assert handler(PROMPTS)["implementation_type"] == "REAL"
+    # transformers' text-generation pipeline gives the same continuation text.
+    generator = transformers.pipeline("text-generation", model=path, device="cpu")
+    piped = generator(PROMPTS[1], max_new_tokens=8, do_sample=False, return_full_text=False)
+    assert single["generated_text"] == [piped[0]["generated_text"]]
+    # A bare list goes through the queue consumer path: the batch's default generation.
+    bare = handler(PROMPTS)
+    default = bare["generation"]["max_new_tokens"]
+    check(bare, *direct_decoder(path, PROMPTS, max_new_tokens=default))
 
 
 def test_decoder_batch_is_left_padded_like_generate(fixtures):
@@ -88,22 +91,29 @@ def test_decoder_batch_is_left_padded_like_generate(fixtures):
     path, handler = handler_for(fixtures, "gpt2", "gpt2")
     texts = ["A", PROMPTS[1]]
     check(handler({"prompt": texts, **GREEDY}), *direct_decoder(path, texts))
+    texts = [PROMPTS[1], "A"]  # the other order: rows follow their prompts
+    check(handler({"prompt": texts, **GREEDY}), *direct_decoder(path, texts))
 
 
 def test_decoder_defaults_from_generation_config(fixtures):
-    _, gpt2 = handler_for(fixtures, "gpt2", "gpt2")
-    assert gpt2("The quick")["generation"]["max_new_tokens"] == 12  # its generation_config
-    _, llama = handler_for(fixtures, "llama", "llama")
-    assert llama("The quick")["generation"]["max_new_tokens"] == 20  # none set: the fallback
+    path, gpt2 = handler_for(fixtures, "gpt2", "gpt2")
+    result = gpt2("The quick")
+    assert result["generation"]["max_new_tokens"] == 12  # its generation_config
+    check(result, *direct_decoder(path, ["The quick"], max_new_tokens=12))
+    path, llama = handler_for(fixtures, "llama", "llama")
+    result = llama("The quick")
+    assert result["generation"]["max_new_tokens"] == 20  # none set: the fallback
+    check(result, *direct_decoder(path, ["The quick"], max_new_tokens=20))
 
 
 def test_per_call_max_new_tokens(fixtures):
     path, handler = handler_for(fixtures, "gpt2", "gpt2")
-    for n in (1, 3):
+    for n in (1, 3, 10):
         result = handler({"prompt": PROMPTS, "max_new_tokens": n, "do_sample": False})
         assert result["generation"]["max_new_tokens"] == n
         assert all(len(ids) <= n for ids in result["generated_token_ids"])
         check(result, *direct_decoder(path, PROMPTS, max_new_tokens=n))
+    assert max(len(ids) for ids in result["generated_token_ids"]) > 3
 
 
 def test_chat_messages_use_the_chat_template(fixtures):
@@ -114,7 +124,7 @@ def test_chat_messages_use_the_chat_template(fixtures):
     expected = direct_decoder(path, [text], add_special_tokens=False)
     check(handler({"messages": CONVERSATION, **GREEDY}), *expected)
     bare = handler(CONVERSATION)  # a bare message list is one conversation
-    assert bare["implementation_type"] == "REAL" and bare["count"] == 1
+    check(bare, *direct_decoder(path, [text], max_new_tokens=bare["generation"]["max_new_tokens"], add_special_tokens=False))
     both = handler({"messages": [CONVERSATION, CONVERSATION + [{"role": "user", "content": "And Spain?"}]], **GREEDY})
     second = tokenizer.apply_chat_template(CONVERSATION + [{"role": "user", "content": "And Spain?"}], tokenize=False, add_generation_prompt=True)
     check(both, *direct_decoder(path, [text, second], add_special_tokens=False))
@@ -130,10 +140,13 @@ def test_chat_without_template_is_a_clear_error(fixtures):
 def test_seq2seq_matches_generate(fixtures):
     path, handler = handler_for(fixtures, "t5", "t5")
     assert handler.task == "text2text_generation"
+    ids, texts = direct_seq2seq(path, PROMPTS)
+    assert all(len(row) > 2 for row in ids), ids
     batch = handler({"text": PROMPTS, **GREEDY})
-    check(batch, *direct_seq2seq(path, PROMPTS))
+    check(batch, ids, texts)
     assert len(set(sum(batch["generated_token_ids"], []))) > 2, batch
     check(handler({"text": PROMPTS[0], **GREEDY}), *direct_seq2seq(path, [PROMPTS[0]]))
+    check(handler({"text": PROMPTS[::-1], **GREEDY}), *direct_seq2seq(path, PROMPTS[::-1]))
     result = handler({"text": PROMPTS, "max_new_tokens": 2, "do_sample": False})
     check(result, *direct_seq2seq(path, PROMPTS, max_new_tokens=2))
     assert result["generation"]["max_new_tokens"] == 2
@@ -179,3 +192,4 @@ def test_dunder_test_runs_the_sample(fixtures):
         endpoint, tokenizer, handler, _, _ = skill.init_cpu(os.path.join(fixtures, fixture), "cpu", "cpu")
         report = skill.__test__(endpoint, handler, "cpu", tokenizer)
         assert report["ok"], report
+        assert report["implementation_type"] == "REAL", report

@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""Mutation check: breaks the generated skillsets on purpose, family by family, and runs that
+family's tests against each broken copy. Every mutant must be killed (some test fails).
+
+    tests/python-env.sh python tests/mutation_check.py --skillsets DIR --fixtures DIR [--work DIR]
+        [--family NAME ...] [--mutant NAME ...] [--jobs N] [--list]
+
+(tests/mutation_check.sh builds the skillsets and fixtures and calls this.) For each family it
+copies the generated skillsets (thin files + skillgen_runtime/) into WORK/<family>/<mutant>/,
+appends one breakage to the copy's skillgen_runtime/families/<family>.py (a wrapper around one
+method of the family class: the working tree's python/ sources are never touched), checks that
+the broken class loads and carries the mutant, and runs the family's tests (SELECTIONS) with
+SKILLGEN_SKILLSETS pointing at the copy. Before the mutants, the same tests must pass on an
+unbroken copy (the baseline), without skips. One worker process per family runs its baseline
+and mutants with pytest.main() in-process (torch is imported once per family).
+
+The breakages (MUTANTS) are the ones an audit of the suite used: ignore the input (zeros for
+pixels/audio features, a fixed text for text), swap batch rows, truncate generation, drop a label
+or box, return silence, skip the processor's normalisation. The `ignore_input` mutant makes the
+skillset's output constant with respect to its input; for it every selected test must fail, not
+just one (a test that passes against a constant output shows nothing).
+
+Prints one line per mutant (killed by which test and why, or SURVIVED) and, last,
+"N killed, M survived". Exit status 0 only when every mutant is killed and every baseline passed.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.join(ROOT, "tests", "python")
+
+# ---- what each mutant does, as code appended to the family module (class name in {cls}) -------
+
+PRELUDE = '''
+
+# ---- skillgen mutation check: mutant {name!r} -----------------------------------------------
+def _mutant_wrap(cls, method, make):
+    original = getattr(cls, method)
+    setattr(cls, method, make(original))
+    cls._SKILLGEN_MUTANT = {name!r}
+
+
+MEDIA_KEYS = ("pixel_values", "input_features", "input_values")
+
+
+def _mutant_zero_media(value):
+    """Zeroes the model's media tensors (pixels, audio features) wherever they sit in the inputs."""
+    if hasattr(value, "keys") and not hasattr(value, "shape"):
+        for key in list(value.keys()):
+            item = value[key]
+            if key in MEDIA_KEYS and hasattr(item, "is_floating_point"):
+                value[key] = item * 0
+            else:
+                _mutant_zero_media(item)
+'''
+
+MUTANTS = {
+    "ignore_input": (
+        "ignores the input: pixels / audio features zeroed after the processor (media families)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        _mutant_zero_media(inputs)
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "ignore_text": (
+        "ignores the input text: every text / prompt / conversation replaced by a fixed one",
+        '''
+def _mutant_fixed(item):
+    if isinstance(item, str):
+        return "the"
+    if isinstance(item, list):  # a chat conversation
+        return [{{"role": "user", "content": "the"}}]
+    if isinstance(item, dict):  # image_text_to_text items
+        item = dict(item)
+        if "prompt" in item:
+            item["prompt"] = "the"
+        if "messages" in item:
+            item["messages"] = [{{"role": "user", "content": [{{"type": "image"}}] * len(item["images"]) + [{{"type": "text", "text": "the"}}]}}]
+        return item
+    return item
+
+
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        if isinstance(batch, dict):  # dual encoders, video: {{media, "texts"}}
+            batch = dict(batch)
+            if batch.get("texts") is not None:
+                batch["texts"] = ["the"] * len(batch["texts"])
+        else:
+            batch = [_mutant_fixed(item) for item in batch]
+        if options.get("prompt"):  # image_to_text keeps its prompt in the options
+            options = dict(options, prompt="the")
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "swap_rows": (
+        "swaps batch rows: every per-input output of a batch in reverse order",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        n = result.get("count")
+        for key, value in list(result.items()):
+            if key in ("image_sizes", "truncated", "count") or not isinstance(n, int) or n < 2:
+                continue
+            if hasattr(value, "flip") and getattr(value, "ndim", 0) >= 1 and value.shape[0] == n:
+                result[key] = value.flip(0)
+            elif isinstance(value, list) and len(value) == n:
+                result[key] = value[::-1]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "truncate_generation": (
+        "truncates generation: generate() runs with at most 2 new tokens (options still reported as asked)",
+        '''
+def _make(original):
+    def _forward(self, task, model, inputs, options):
+        inputs = dict(inputs)
+        generation = dict(inputs["generation"])
+        generation["max_new_tokens"] = min(2, generation.get("max_new_tokens") or 2)
+        inputs["generation"] = generation
+        return original(self, task, model, inputs, options)
+    return _forward
+
+
+_mutant_wrap({cls}, "_forward", _make)
+''',
+    ),
+    "drop_label": (
+        "drops a label or box: the last prediction / detection / label present / mask token of every input",
+        '''
+def _mutant_drop(rows):
+    out = []
+    for row in rows:
+        if isinstance(row, list) and row and all(isinstance(m, dict) and "tokens" in m for m in row):
+            row = [dict(m, tokens=m["tokens"][:-1]) for m in row]  # fill-mask: per mask position
+        elif isinstance(row, list):
+            row = row[:-1]
+        out.append(row)
+    return out
+
+
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        for key in ("predictions", "detections", "labels"):
+            if isinstance(result.get(key), list):
+                result[key] = _mutant_drop(result[key])
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "drop_character": (
+        "drops a label: the last character of every transcription",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        if isinstance(result.get("text"), list):
+            result["text"] = [text[:-1] for text in result["text"]]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "silence": (
+        "returns silence: every waveform all zeros (lengths kept)",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        result["audio"] = result["audio"] * 0
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "truncate_audio": (
+        "truncates the audio: every waveform cut to its first half",
+        '''
+def _make(original):
+    def _forward(self, task, model, inputs, options):
+        outputs = original(self, task, model, inputs, options)
+        outputs["waves"] = [wave.reshape(-1)[: max(1, wave.numel() // 2)] for wave in outputs["waves"]]
+        return outputs
+    return _forward
+
+
+_mutant_wrap({cls}, "_forward", _make)
+''',
+    ),
+    "skip_normalization": (
+        "skips the processor's normalisation (do_normalize off on the image processor / feature extractor)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        parts = [p for p in (processor, getattr(processor, "image_processor", None), getattr(processor, "feature_extractor", None))
+                 if p is not None and getattr(p, "do_normalize", None) is True]
+        assert parts, "mutant skip_normalization: this processor does not normalise"
+        for part in parts:
+            part.do_normalize = False
+        try:
+            return original(self, task, processor, batch, options, device, model)
+        finally:
+            for part in parts:
+                part.do_normalize = True
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "skip_l2_normalization": (
+        "skips the L2 normalisation of embeddings (the normalize option read as false)",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        return original(self, task, model, processor, inputs, outputs, single, dict(options, normalize=False))
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+}
+
+# ---- families: class, the tests that serve them, and their mutants ---------------------------
+
+MEDIA = ["ignore_input", "swap_rows", "drop_label", "skip_normalization"]
+GENERATION = ["swap_rows", "truncate_generation"]
+FAMILIES = {
+    "text_encoder": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "skip_l2_normalization"]),
+    "text_decoder": ("TextDecoder", ["ignore_text"] + GENERATION),
+    "text_encoder_decoder": ("TextEncoderDecoder", ["ignore_text"] + GENERATION),
+    "vision_encoder": ("VisionEncoder", MEDIA),
+    "object_detection": ("ObjectDetection", MEDIA),
+    "image_segmentation": ("ImageSegmentation", MEDIA),
+    "speech_ctc": ("SpeechCtc", ["ignore_input", "swap_rows", "drop_character", "skip_normalization"]),
+    "speech_seq2seq": ("SpeechSeq2seq", ["ignore_input"] + GENERATION),
+    "audio_classification": ("AudioClassification", MEDIA),
+    "text_to_audio": ("TextToAudio", ["ignore_text", "swap_rows", "silence", "truncate_audio"]),
+    "vision_text_dual_encoder": ("VisionTextDualEncoder", MEDIA + ["ignore_text", "skip_l2_normalization"]),
+    # No skip_l2_normalization: CLAP's get_*_features already return unit vectors (an equivalent mutant).
+    "audio_text_dual_encoder": ("AudioTextDualEncoder", ["ignore_input", "ignore_text", "swap_rows", "drop_label"]),
+    "image_to_text": ("ImageToText", ["ignore_input", "ignore_text", "skip_normalization"] + GENERATION),
+    "image_text_to_text": ("ImageTextToText", ["ignore_input", "ignore_text", "skip_normalization"] + GENERATION),
+    "video": ("Video", MEDIA + ["ignore_text", "skip_l2_normalization"]),
+}
+# The tests that serve each family: (file in tests/python, -k expression). These compare the
+# family's CPU handler with transformers on the fixtures; bad-input and mock tests are left out.
+SELECTIONS = {
+    "text_encoder": [("test_text_encoder.py", "matches_transformers or normalize_gives or overrides_the_head or truncated_with or real_minilm")],
+    "text_decoder": [("test_text_generation.py", "decoder_matches or left_padded or defaults_from or per_call or chat_messages")],
+    "text_encoder_decoder": [("test_text_generation.py", "seq2seq_matches")],
+    "vision_encoder": [("test_vision.py", "classification_matches or embedding_matches or image_form or pooling_that")],
+    "object_detection": [("test_vision.py", "detection_matches")],
+    "image_segmentation": [("test_vision.py", "segmentation_matches or depth_estimation_matches")],
+    # hf_wav2vec2 serves a wav2vec2 classification checkpoint through this family too.
+    "speech_ctc": [("test_audio.py", "ctc_transcription or ctc_wav or serves_a_classification or (audio_classification_matches and not spectrogram)")],
+    "speech_seq2seq": [("test_audio.py", "whisper_greedy or whisper_flags or whisper_language")],
+    "audio_classification": [("test_audio.py", "audio_classification_matches and spectrogram")],
+    "text_to_audio": [("test_audio.py", "speecht5_speech")],
+    "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts")],
+    "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches")],
+    "image_to_text": [("test_multimodal.py", "captions_match")],
+    "image_text_to_text": [("test_multimodal.py", "llava_prompt or llava_messages")],
+    "video": [("test_multimodal.py", "videomae_classification or xclip_matches")],
+}
+
+
+def mutant_source(family, name):
+    cls = FAMILIES[family][0]
+    description, code = MUTANTS[name]
+    return PRELUDE.format(name=name) + code.format(cls=cls)
+
+
+# ---- the worker: one family, in-process pytest runs ------------------------------------------
+
+
+class Collector:
+    """pytest plugin: the outcome of every test phase."""
+
+    def __init__(self):
+        self.failed, self.passed, self.skipped = [], [], []
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            message = ""
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:
+                message = crash.message.strip().splitlines()[0] if crash.message.strip() else ""
+            elif report.longrepr is not None:
+                message = str(report.longrepr).strip().splitlines()[-1]
+            self.failed.append((report.nodeid, message[:160]))
+        elif report.skipped:
+            self.skipped.append(report.nodeid)
+        elif report.when == "call":
+            self.passed.append(report.nodeid)
+
+
+def run_tests(skillsets, family, exitfirst):
+    import pytest
+
+    os.environ["SKILLGEN_SKILLSETS"] = skillsets
+    # Fresh test modules for every run: they read SKILLGEN_SKILLSETS at import and cache handlers.
+    for name in list(sys.modules):
+        if name in ("conftest", "expect") or name.startswith("test_"):
+            del sys.modules[name]
+    collector = Collector()
+    code = 0
+    for file_name, expression in SELECTIONS[family]:
+        args = [os.path.join(TESTS, file_name), "-k", expression, "-q", "-p", "no:cacheprovider", "-W", "ignore", "--rootdir", ROOT]
+        if exitfirst:
+            args.append("-x")
+        code = max(code, int(pytest.main(args, plugins=[collector])))
+        if exitfirst and collector.failed:
+            break
+    return code, collector
+
+
+def copy_skillsets(source, dest):
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def loaded_mutant(skillsets, family):
+    """The _SKILLGEN_MUTANT marker of the family class in the copy's runtime (None: not applied)."""
+    import importlib.util
+    import zlib
+
+    folder = os.path.join(skillsets, "skillgen_runtime")
+    name = "skillgen_runtime_%08x" % zlib.crc32(os.path.realpath(folder).encode("utf-8", "replace"))
+    runtime = sys.modules.get(name)
+    if runtime is None:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+        runtime = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runtime)
+    return getattr(runtime.family(family), "_SKILLGEN_MUTANT", None)
+
+
+def worker(args):
+    family = args.worker
+    out = open(args.results, "a", encoding="utf-8")
+
+    def record(**entry):
+        entry["family"] = family
+        out.write(json.dumps(entry) + "\n")
+        out.flush()
+
+    os.environ["SKILLGEN_FIXTURES"] = args.fixtures
+    base = os.path.join(args.work, family)
+    start = time.time()
+    clean = copy_skillsets(args.skillsets, os.path.join(base, "baseline"))
+    code, collector = run_tests(clean, family, exitfirst=False)
+    problem = None
+    if collector.failed:
+        problem = "baseline fails: " + "; ".join(n + " " + m for n, m in collector.failed[:3])
+    elif collector.skipped:
+        problem = "baseline skips: " + ", ".join(collector.skipped[:3])
+    elif not collector.passed:
+        problem = "baseline selects no tests (pytest exit %d)" % code
+    record(mutant="baseline", status="error" if problem else "ok", detail=problem or "%d tests pass" % len(collector.passed),
+           tests=len(collector.passed), seconds=round(time.time() - start, 1))
+    if problem:
+        return 1
+    selected = set(collector.passed)
+    for name in FAMILIES[family][1]:
+        if args.mutant and name not in args.mutant:
+            continue
+        start = time.time()
+        copy = copy_skillsets(args.skillsets, os.path.join(base, name))
+        with open(os.path.join(copy, "skillgen_runtime", "families", family + ".py"), "a", encoding="utf-8") as f:
+            f.write(mutant_source(family, name))
+        try:
+            marker = loaded_mutant(copy, family)
+        except Exception as e:
+            marker = None
+            detail = "the mutated runtime does not load: " + type(e).__name__ + ": " + str(e)
+        else:
+            detail = "the mutant is not in the loaded family class"
+        if marker != name:
+            record(mutant=name, status="error", detail=detail, seconds=round(time.time() - start, 1))
+            continue
+        constant = name == "ignore_input" or (name == "ignore_text" and "ignore_input" not in FAMILIES[family][1])
+        code, collector = run_tests(copy, family, exitfirst=not constant)
+        failed = [n for n, _ in collector.failed]
+        if constant:
+            # A constant-output skillset: every selected test must fail.
+            passing = sorted(selected - set(failed))
+            status = "killed" if collector.failed and not passing else "survived"
+            detail = ("all %d tests fail; first: %s (%s)" % (len(selected), collector.failed[0][0], collector.failed[0][1])
+                      if status == "killed" else "still passing: " + ", ".join(passing[:6]))
+        else:
+            status = "killed" if collector.failed else "survived"
+            detail = "%s (%s)" % collector.failed[0] if collector.failed else "%d tests pass" % len(collector.passed)
+        record(mutant=name, status=status, detail=detail, seconds=round(time.time() - start, 1))
+        if not args.keep:
+            shutil.rmtree(copy, ignore_errors=True)
+    return 0
+
+
+# ---- the driver ---------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skillsets", default=os.path.join(ROOT, "target", "test-output", "skillsets"))
+    parser.add_argument("--fixtures", default=os.path.join(ROOT, "target", "test-fixtures"))
+    parser.add_argument("--work", default=os.path.join(ROOT, "target", "mutation-check"))
+    parser.add_argument("--family", action="append", help="only this family (repeatable)")
+    parser.add_argument("--mutant", action="append", help="only this mutant (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, help="families checked in parallel")
+    parser.add_argument("--keep", action="store_true", help="keep the mutated copies under --work")
+    parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--results", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+    families = args.family or list(FAMILIES)
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        parser.error("unknown family " + ", ".join(unknown) + "; one of " + ", ".join(FAMILIES))
+    if args.list:
+        for family in families:
+            for name in FAMILIES[family][1]:
+                print("%-26s %-22s %s" % (family, name, MUTANTS[name][0]))
+        return 0
+    for path in (args.skillsets, args.fixtures):
+        if not os.path.isdir(path):
+            parser.error(path + " does not exist (tests/mutation_check.sh builds it)")
+    os.makedirs(args.work, exist_ok=True)
+    results = os.path.join(args.work, "results.jsonl")
+    open(results, "w").close()
+    start = time.time()
+    pending = list(families)
+    running = []
+    while pending or running:
+        while pending and len(running) < max(1, args.jobs):
+            family = pending.pop(0)
+            log = open(os.path.join(args.work, family + ".log"), "w")
+            command = [sys.executable, os.path.abspath(__file__), "--worker", family, "--results", results,
+                       "--skillsets", os.path.abspath(args.skillsets), "--fixtures", os.path.abspath(args.fixtures),
+                       "--work", os.path.abspath(args.work)] + sum((["--mutant", m] for m in args.mutant or ()), [])
+            if args.keep:
+                command.append("--keep")
+            running.append((family, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT), log))
+        time.sleep(0.5)
+        for item in list(running):
+            family, process, log = item
+            if process.poll() is not None:
+                log.close()
+                running.remove(item)
+                print_family(results, family, process.returncode, os.path.join(args.work, family + ".log"))
+    killed = survived = errors = 0
+    with open(results, encoding="utf-8") as f:
+        entries = [json.loads(line) for line in f if line.strip()]
+    for entry in entries:
+        if entry["mutant"] == "baseline":
+            errors += entry["status"] != "ok"
+        elif entry["status"] == "killed":
+            killed += 1
+        elif entry["status"] == "survived":
+            survived += 1
+        else:
+            errors += 1
+    expected = sum(len([m for m in FAMILIES[f][1] if not args.mutant or m in args.mutant]) for f in families)
+    missing = expected - killed - survived - (errors - sum(1 for e in entries if e["mutant"] == "baseline" and e["status"] != "ok"))
+    print("mutation check: %d families, %d mutants, %.0f s" % (len(families), expected, time.time() - start))
+    if errors or missing:
+        print("%d errors (baseline failures or mutants that did not apply), %d mutants not run" % (errors, max(0, missing)))
+    print("%d killed, %d survived" % (killed, survived))
+    return 0 if survived == 0 and errors == 0 and missing <= 0 else 1
+
+
+def print_family(results, family, returncode, log):
+    with open(results, encoding="utf-8") as f:
+        entries = [e for e in (json.loads(line) for line in f if line.strip()) if e["family"] == family]
+    if not entries or returncode not in (0, 1):
+        print("%-26s worker exited %s; see %s" % (family, returncode, log))
+    for e in entries:
+        label = {"killed": "killed", "survived": "SURVIVED", "ok": "baseline", "error": "ERROR"}[e["status"]]
+        print("%-26s %-22s %-8s %5.1fs  %s" % (family, e["mutant"], label, e.get("seconds", 0), e["detail"]), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
