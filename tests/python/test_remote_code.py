@@ -210,30 +210,6 @@ def test_metadata_cannot_turn_remote_code_on_for_a_model_not_listed(generated, l
         assert "revision" not in kwargs and "code_revision" not in kwargs, (name, kwargs)
 
 
-def test_openvino_export_carries_the_revision_and_skips_host_helpers_that_cannot(generated, loaders, tmp_path):
-    pytest.importorskip("optimum.intel")
-    helper_calls = []
-
-    def helper(name):
-        return lambda *args, **kwargs: helper_calls.append(name)
-
-    helpers = [helper(n) for n in ("get_optimum_openvino_model", "get_openvino_model", "get_openvino_pipeline_type", "openvino_cli_convert")]
-    skill = skill_class(generated[0], "bert")(resources(), {"cache_dir": str(tmp_path)})
-    handler = skill.init_openvino(BERT, "bert", "CPU", "openvino:0", *helpers)[2]
-    result = handler(["a b c"])
-    assert result["implementation_type"] == "REAL" and result["backend"] == "openvino", result
-    assert helper_calls == [], "the host's helpers cannot be given the revision"
-    assert "host helpers not used" in result["backend_note"] and BERT_COMMIT in result["backend_note"], result
-    names = {c[0] for c in loaders.calls}
-    assert "OVModelForFeatureExtraction" in names and "AutoConfig" in names, loaders.calls
-    for name, model, kwargs in loaders.calls:
-        assert model == BERT and kwargs.get("revision") == BERT_COMMIT, (name, kwargs)
-        assert kwargs.get("trust_remote_code") is False and "code_revision" not in kwargs, (name, kwargs)
-    # The export cache is keyed on the revision too.
-    dirs = {skill._cache_dir("openvino", BERT, r) for r in (None, BERT_COMMIT, CUSTOM_COMMIT)}
-    assert len(dirs) == 3
-
-
 def test_the_host_native_converters_are_not_given_a_pinned_model(generated, loaders):
     """Core ML / SNPE: the host's convert_model takes only a name, so a pinned model runs on CPU
     torch (labelled fallback) rather than converting another revision's weights."""
