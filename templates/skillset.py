@@ -66,8 +66,7 @@ class {{ v.class_name }}(_skillgen_base({{ v.family_py }}, {{ v.api_version }}, 
     REMOTE_CODE_MODELS = {{ v.remote_code_models_py }}
     HARDWARE = {{ v.hardware_py }}
     TRANSFORMERS_VERSION = {{ v.transformers_version_py }}  # the transformers whose auto tables detected this model_type
-    # data/tasks.toml: transformers Auto class per task; optimum-intel class and export task.
-    AUTO_CLASSES = {{ v.auto_classes_py }}
+    AUTO_CLASSES = {{ v.auto_classes_py }}  # these three: data/tasks.toml
     OPENVINO_CLASSES = {{ v.openvino_classes_py }}
     OPENVINO_EXPORT_TASKS = {{ v.openvino_export_tasks_py }}
 {%- for line in v.family_data %}
@@ -77,6 +76,5 @@ class {{ v.class_name }}(_skillgen_base({{ v.family_py }}, {{ v.api_version }}, 
 
 del _skillgen_base
 {%- if let Some(alias) = v.alias_py %}
-# The host looks the class up as "hf_" + model_type, hyphens kept.
-globals()[{{ alias }}] = {{ v.class_name }}
+globals()[{{ alias }}] = {{ v.class_name }}  # the host looks up "hf_" + model_type, hyphens kept
 {%- endif %}
