@@ -194,12 +194,33 @@ def test_converted_ir_is_cached_and_keyed(fixtures, tmp_path):
     assert third._cache_dir("openvino-convert", path, "x") != cache
 
 
-def test_llava_generates_identical_tokens_on_openvino(fixtures):
+@pytest.fixture(scope="module")
+def llava_small_init(fixtures, tmp_path_factory):
+    """The llava fixture re-initialised at transformers' default scale (0.02): the shared fixture's
+    wide init (0.5, so that answers depend on the input) puts greedy decoding on near-ties that f32
+    rounding differences between OpenVINO and torch flip; at the default scale the two agree."""
+    import shutil
+
+    import torch
+    import transformers
+
+    src = os.path.join(fixtures, "llava")
+    dst = str(tmp_path_factory.mktemp("llava-small-init") / "llava")
+    shutil.copytree(src, dst)
+    config = transformers.AutoConfig.from_pretrained(dst)
+    for sub in (config, config.text_config, config.vision_config):
+        sub.initializer_range = 0.02
+    torch.manual_seed(0)
+    transformers.LlavaForConditionalGeneration(config).save_pretrained(dst)
+    return dst
+
+
+def test_llava_generates_identical_tokens_on_openvino(llava_small_init):
     """LLaVA (a host OpenVINO type, 9 arguments) through optimum-intel's OVModelForVisualCausalLM
     (vision tower, embeddings and the language model with KV cache as separate IRs): greedy tokens
     identical to CPU torch, on the sample and on another image and prompt (whose tokens differ)."""
     pytest.importorskip("optimum.intel")
-    path = os.path.join(fixtures, "llava")
+    path = llava_small_init
     skill = skill_for("llava")
     genai = [None]  # get_openvino_genai_pipeline first, as the worker passes for llava
     endpoint, _, handler, _, _ = skill.init_openvino(path, "image-text-to-text", "CPU", "openvino:0", *genai, None, None, None, None)
