@@ -5,9 +5,7 @@ Data only: the behaviour is {{ v.family_class }} in skillgen_runtime/families/{{
 
 
 def _skillgen_base(family, api, namespace):
-    # The family class of the skillgen_runtime beside this file, found by path: the host imports a skillset as a submodule,
-    # by spec_from_file_location, or exec()s it in worker.py's namespace (__file__ is worker.py, beside skillset/). Never
-    # raises: a module-level error breaks the host's worker import, so a missing or other-version runtime gives error handlers.
+    # Finds the runtime by path in each host loading mode; never raises (docs/design.md).
     import importlib.util
     import os
     import sys
