@@ -143,6 +143,20 @@ class Skillset(OpenVINO, Native, Gpu, Host):
             raise ValueError(repr(model) + " has no feature extractor + " + what + " pair (AutoProcessor gave " + type(processor).__name__ + ")")
         return processor
 
+    def _dict_items(self, x, split_one, what):
+        """Inputs given as a list of dicts: each split by `split_one` (-> (items, single, options)),
+        the items concatenated and the options merged; `what` names the keys in the error."""
+        if not x:
+            raise SkillInputError("the input list is empty")
+        items, options = [], {}
+        for i, item in enumerate(x):
+            if not isinstance(item, dict):
+                raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not a dict with " + what)
+            found, _, item_options = split_one(item)
+            items += found
+            options.update(item_options)
+        return items, False, options
+
     def _dict_input(self, x, key, allowed=None):
         """(input, options) from a dict {key: input, option: value, ...}; any other x is the input
         itself, with no options. allowed: the option names (None: any), others raise."""

@@ -46,16 +46,7 @@ class TextHeads:
         """{"question", "context"} (each a str, or lists of equal length; a str question is asked
         of every context), or a list of such dicts → ([(question, context)], single, options)."""
         if isinstance(x, (list, tuple)):
-            if not x:
-                raise SkillInputError("the input list is empty")
-            pairs, options = [], {}
-            for i, item in enumerate(x):
-                if not isinstance(item, dict):
-                    raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not a dict with 'question' and 'context'")
-                item_pairs, _, item_options = self._split_qa(item)
-                pairs += item_pairs
-                options.update(item_options)
-            return pairs, False, options
+            return self._dict_items(x, self._split_qa, "'question' and 'context'")
         if not isinstance(x, dict):
             raise SkillInputError("question_answering takes {'question': str, 'context': str} (or lists of them); got " + type(x).__name__)
         unknown = sorted(k for k in x if k not in ("question", "context") + QA_OPTIONS)
@@ -220,16 +211,7 @@ class TextHeads:
         {"question", "word_boxes": [[word, box], ...]}, or a list of such dicts. OCR is not run:
         the page's words and boxes must be given."""
         if isinstance(x, (list, tuple)):
-            if not x:
-                raise SkillInputError("the input list is empty")
-            items, options = [], {}
-            for i, item in enumerate(x):
-                if not isinstance(item, dict):
-                    raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not a dict with 'question', 'words' and 'boxes'")
-                found, _, item_options = self._split_document_qa(item)
-                items += found
-                options.update(item_options)
-            return items, False, options
+            return self._dict_items(x, self._split_document_qa, "'question', 'words' and 'boxes'")
         if not isinstance(x, dict):
             raise SkillInputError("document_question_answering takes {'question': str, 'words': [...], 'boxes': [...]}; got " + type(x).__name__)
         allowed = ("question", "words", "boxes", "word_boxes", "image") + QA_OPTIONS

@@ -13,16 +13,7 @@ class VisualQuestions:
 
     def _split_vqa(self, x):
         if isinstance(x, (list, tuple)):
-            if not x:
-                raise SkillInputError("the input list is empty")
-            pairs, options = [], {}
-            for i, item in enumerate(x):
-                if not isinstance(item, dict):
-                    raise SkillInputError("input " + str(i) + " is " + type(item).__name__ + ", not a dict with 'image' and 'question'")
-                item_pairs, _, item_options = self._split_vqa(item)
-                pairs += item_pairs
-                options.update(item_options)
-            return pairs, False, options
+            return self._dict_items(x, self._split_vqa, "'image' and 'question'")
         if not isinstance(x, dict):
             raise SkillInputError("visual_question_answering takes {'image': ..., 'question': str} (or a list of them); got " + type(x).__name__)
         unknown = sorted(k for k in x if k not in ("image", "question") + VQA_OPTIONS)
