@@ -43,7 +43,7 @@ pub fn plan(skillsets: &[SkillsetFile], options: &Options) -> Result<Plan, Error
         &options.runtime
     };
     if !runtime_files.is_empty() && !create_dir {
-        check_runtime_dirs(&dir)?;
+        check_runtime_dirs(&dir, runtime_files)?;
     }
     for f in runtime_files {
         entries.push(plan_file(
@@ -74,26 +74,17 @@ pub fn plan(skillsets: &[SkillsetFile], options: &Options) -> Result<Plan, Error
 
 /// The runtime's folders, where they exist, must be real directories: writing through a link
 /// could put files anywhere.
-fn check_runtime_dirs(dir: &Path) -> Result<(), Error> {
-    for sub in [runtime::DIR, "skillgen_runtime/families"] {
-        let path = dir.join(sub);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(Error::new(
-                    "is a symbolic link; vendor writes the runtime into a real directory only",
-                )
-                .file(&path)
-                .fix("remove the link and re-run"))
-            }
-            Ok(m) if !m.is_dir() => {
-                return Err(
-                    Error::new("is not a directory, where vendor installs the runtime").file(&path),
-                )
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&path, "cannot read", e)),
-        }
+fn check_runtime_dirs(dir: &Path, files: &[runtime::RuntimeFile]) -> Result<(), Error> {
+    let mut folders: Vec<&Path> = files
+        .iter()
+        .filter_map(|f| Path::new(f.path).parent())
+        .collect();
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        // A missing folder is fine (apply creates it); a link or a file in its place is not.
+        check_dir(&dir.join(folder), true)
+            .map_err(|e| e.fix("replace it with a real directory (or remove it) and re-run"))?;
     }
     Ok(())
 }
@@ -122,25 +113,8 @@ fn plan_obsolete_runtime(
                 stack.push(child);
                 continue;
             }
-            if !meta.is_file() || !name.ends_with(".py") || keep.contains(child.as_str()) {
-                continue;
-            }
-            let Ok(text) = fs::read_to_string(item.path()) else {
-                continue;
-            };
-            if header::inspect(&text) == Marker::Intact {
-                found.push(Entry {
-                    file_name: child,
-                    action: if prune {
-                        Action::Prune
-                    } else {
-                        Action::Obsolete
-                    },
-                    added: 0,
-                    removed: if prune { text.lines().count() } else { 0 },
-                    contents: None,
-                    mode: None,
-                });
+            if name.ends_with(".py") && !keep.contains(child.as_str()) {
+                found.extend(obsolete_entry(&item.path(), child, prune));
             }
         }
     }
@@ -269,6 +243,31 @@ fn plan_file(
 
 /// Intact generated `hf_*.py` files the build no longer produces. Anything else (hand-written,
 /// edited, links, other names) is not ours and is not even listed.
+/// A generated file (header and hash intact) the build no longer produces: pruned with `prune`,
+/// else listed. Links, other files and non-UTF-8 files are not generated files: `None`, without
+/// following them.
+fn obsolete_entry(path: &Path, file_name: String, prune: bool) -> Option<Entry> {
+    if !fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let text = fs::read_to_string(path).ok()?;
+    if header::inspect(&text) != Marker::Intact {
+        return None;
+    }
+    Some(Entry {
+        file_name,
+        action: if prune {
+            Action::Prune
+        } else {
+            Action::Obsolete
+        },
+        added: 0,
+        removed: if prune { text.lines().count() } else { 0 },
+        contents: None,
+        mode: None,
+    })
+}
+
 fn plan_obsolete(dir: &Path, keep: &HashSet<&str>, prune: bool) -> Result<Vec<Entry>, Error> {
     let mut found = Vec::new();
     for item in fs::read_dir(dir).map_err(|e| io_error(dir, "cannot list", e))? {
@@ -277,28 +276,7 @@ fn plan_obsolete(dir: &Path, keep: &HashSet<&str>, prune: bool) -> Result<Vec<En
         if !name.starts_with("hf_") || !name.ends_with(".py") || keep.contains(name.as_str()) {
             continue;
         }
-        let path = item.path();
-        // Links and non-UTF-8 files are not generated files: skip them without following.
-        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        if header::inspect(&text) == Marker::Intact {
-            found.push(Entry {
-                file_name: name,
-                action: if prune {
-                    Action::Prune
-                } else {
-                    Action::Obsolete
-                },
-                added: 0,
-                removed: if prune { text.lines().count() } else { 0 },
-                contents: None,
-                mode: None,
-            });
-        }
+        found.extend(obsolete_entry(&item.path(), name, prune));
     }
     found.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     Ok(found)
