@@ -32,6 +32,9 @@ FIXTURES = os.environ.get("SKILLGEN_FIXTURES", os.path.join(ROOT, "target", "tes
 REL_TOL = 2e-2  # fp16 vs fp32, relative to the scale of each group of float leaves
 METADATA = {"elapsed_time", "device", "hardware_label", "backend", "backend_note", "fallback", "implementation_type"}
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+import expect  # noqa: E402  (tests/python/expect.py: the suite's result comparison helpers)
+
 
 def load_class(model_type):
     path = os.path.join(SKILLSETS, "hf_" + model_type + ".py")
@@ -41,19 +44,9 @@ def load_class(model_type):
     return getattr(module, "hf_" + model_type)
 
 
-def leaves(value, prefix=""):
+def leaves(value):
     """(path, value) for every leaf of a result: tensors as lists, top-level metadata left out."""
-    if hasattr(value, "detach"):
-        value = value.detach().float().cpu().tolist()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if prefix or k not in METADATA:
-                yield from leaves(v, prefix + "/" + str(k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from leaves(v, prefix + "/" + str(i))
-    else:
-        yield prefix, value
+    return expect.leaves(value, skip=METADATA)
 
 
 def group_of(path):

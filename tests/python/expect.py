@@ -115,17 +115,18 @@ def cut_at_eos(rows, eos):
 RESULT_METADATA = {"elapsed_time", "backend", "backend_note", "fallback", "device", "hardware_label", "embeddings_note", "implementation_type"}
 
 
-def leaves(value, prefix=""):
-    """(path, value) for every leaf of a result (tensors as lists), top-level metadata left out."""
+def leaves(value, prefix="", skip=RESULT_METADATA):
+    """(path, value) for every leaf of a result (tensors as lists), the top-level keys in `skip`
+    (metadata) left out."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().float().tolist()
     if isinstance(value, dict):
         for k, v in value.items():
-            if prefix or k not in RESULT_METADATA:
-                yield from leaves(v, prefix + "/" + str(k))
+            if prefix or k not in skip:
+                yield from leaves(v, prefix + "/" + str(k), skip)
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            yield from leaves(v, prefix + "/" + str(i))
+            yield from leaves(v, prefix + "/" + str(i), skip)
     else:
         yield prefix, value
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 import transformers
 
+import expect
 from conftest import load_bare
 
 pytest.importorskip("openvino")
@@ -26,18 +27,8 @@ def skill_for(model_type, metadata=None):
     return cls({"torch": torch, "transformers": transformers}, metadata or {})
 
 
-def leaves(value, prefix=""):
-    if hasattr(value, "detach"):
-        value = value.detach().float().tolist()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if prefix or k not in SKIP_KEYS:
-                yield from leaves(v, prefix + "/" + str(k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from leaves(v, prefix + "/" + str(i))
-    else:
-        yield prefix, value
+def leaves(value):
+    return expect.leaves(value, skip=SKIP_KEYS)
 
 
 def vary(sample, seed):
