@@ -199,3 +199,29 @@ fn errors_have_kinds_and_io_sources() {
         "{source}"
     );
 }
+
+/// A rerun removes what earlier runs wrote and this one does not: stale `hf_*.py` beside the
+/// skillsets and marked runtime files; a file a person put into the runtime folder stays.
+#[test]
+fn stale_generated_files_are_removed_and_hand_written_ones_kept() {
+    let case = Case::new("[[model]]\nid = \"m\"\n");
+    case.config("m", BERT);
+    let out = case.path("gen");
+    let output = case.generator().generate().unwrap();
+    skillgen_generator::write_output(&output, &out).unwrap();
+    let skillsets = out.join("skillsets");
+    let old_skillset = skillsets.join("hf_gone.py");
+    let old_runtime = skillsets.join("skillgen_runtime/families/retired.py");
+    let mine = skillsets.join("skillgen_runtime/notes.py");
+    std::fs::write(&old_skillset, "x = 1\n").unwrap();
+    std::fs::write(
+        &old_runtime,
+        skillgen_generator::header::wrap_runtime("x = 1\n", "0.0.1"),
+    )
+    .unwrap();
+    std::fs::write(&mine, "# mine\n").unwrap();
+    skillgen_generator::write_output(&output, &out).unwrap();
+    assert!(!old_skillset.exists() && !old_runtime.exists());
+    assert!(mine.exists() && skillsets.join("hf_bert.py").exists());
+    assert!(skillsets.join("skillgen_runtime/base.py").exists());
+}

@@ -407,27 +407,32 @@ pub fn write_output(output: &Output, dir: &Path) -> Result<(), Error> {
         .kind(ErrorKind::Io)
     })?;
     let keep: Vec<&Path> = targets.iter().map(|(p, _)| p.as_path()).collect();
-    remove_stale(&skillsets, &keep);
+    remove_stale(&skillsets, &keep, false);
     Ok(())
 }
 
 /// Removes generated files under `dir` that this run did not write: `hf_*.py` beside the skillsets,
 /// and runtime files (only those still carrying the generated marker) in the runtime folder.
-fn remove_stale(dir: &Path, keep: &[&Path]) {
+fn remove_stale(dir: &Path, keep: &[&Path], in_runtime: bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let in_runtime = path.components().any(|c| c.as_os_str() == runtime::DIR);
-        if path.is_dir() && (name == runtime::DIR || (in_runtime && name != "__pycache__")) {
-            remove_stale(&path, keep);
+        if path.is_dir() {
+            if (!in_runtime && name == runtime::DIR) || (in_runtime && name != "__pycache__") {
+                remove_stale(&path, keep, true);
+            }
         } else if name.ends_with(".py") && !keep.contains(&path.as_path()) {
-            let generated = std::fs::read_to_string(&path)
-                .map(|t| header::inspect(&t) != header::Marker::None)
-                .unwrap_or(false);
-            if (name.starts_with("hf_") && !in_runtime) || (in_runtime && generated) {
+            // Beside the skillsets every hf_*.py is ours; in the runtime folder only marked files.
+            let stale = if in_runtime {
+                std::fs::read_to_string(&path)
+                    .is_ok_and(|t| header::inspect(&t) != header::Marker::None)
+            } else {
+                name.starts_with("hf_")
+            };
+            if stale {
                 let _ = std::fs::remove_file(&path);
             }
         }
