@@ -686,6 +686,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "layoutlmv3:text_encoder/document_question_answering",
         ),
         (
+            "google/tapas-base-finetuned-wtq",
+            r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
+            "tapas:text_encoder/table_question_answering",
+        ),
+        (
             "distilbert-base-uncased-finetuned-sst-2-english",
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
@@ -695,11 +700,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
         assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");
     }
     let refused = [
-        (
-            "google/tapas-base-finetuned-wtq",
-            r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
-            "table-question-answering",
-        ),
         (
             "magic-leap-community/superpoint",
             r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,

@@ -41,6 +41,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/openvino.py",
     "skillgen_runtime/openvino_convert.py",
     "skillgen_runtime/queues.py",
+    "skillgen_runtime/table_qa.py",
     "skillgen_runtime/text_heads.py",
     "skillgen_runtime/vqa.py",
     "skillgen_runtime/families/__init__.py",

@@ -63,6 +63,7 @@ name_enum! {
         QuestionAnswering => "question_answering",
         ZeroShotClassification => "zero_shot_classification",
         DocumentQuestionAnswering => "document_question_answering",
+        TableQuestionAnswering => "table_question_answering",
         TextGeneration => "text_generation",
         Text2textGeneration => "text2text_generation",
         ImageClassification => "image_classification",

@@ -1,8 +1,9 @@
 """The text encoder family: text encoder (embeddings, fill-mask, text/token classification,
-extractive question answering, zero-shot classification)."""
+extractive, document and table question answering, zero-shot classification)."""
 
 from ..base import Skillset
 from ..labels import Labels
+from ..table_qa import TABLE_QA, TableQA
 from ..text_heads import TextHeads
 
 # Tasks whose input and result are not texts → embeddings (text_heads.py).
@@ -10,7 +11,7 @@ PAIR_TASKS = ("question_answering", "zero_shot_classification")
 DOCUMENT_QA = "document_question_answering"
 
 
-class TextEncoder(TextHeads, Labels, Skillset):
+class TextEncoder(TableQA, TextHeads, Labels, Skillset):
     """Text encoder skillset: str or list[str] -> embeddings, plus the head's predictions.
 
     Embeddings are the mask-aware mean of the last hidden state over real (non-padding) tokens,
@@ -33,6 +34,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
             return {"question": "What is the total?", "words": ["Total", "42"], "boxes": [[10, 10, 60, 30], [70, 10, 100, 30]]}
         if task == "zero_shot_classification":
             return {"text": self.SAMPLE_TEXT, "candidate_labels": ["animals", "weather", "politics"]}
+        if task == TABLE_QA:
+            return {"table": {"city": ["Paris", "Rome"], "country": ["France", "Italy"]}, "query": "Which city is in France?"}
         return self.SAMPLE_TEXT
 
     # ---- text encoder: preprocess -> forward -> postprocess ----
@@ -44,6 +47,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
             return self._split_zero_shot(x)
         if task == DOCUMENT_QA:
             return self._split_document_qa(x)
+        if task == TABLE_QA:
+            return self._split_table_qa(x)
         options = {}
         if isinstance(x, dict):
             options = {k: v for k, v in x.items() if k != "text"}
@@ -65,6 +70,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
             return self._preprocess_zero_shot(tokenizer, batch, options, device, model)
         if task == DOCUMENT_QA:
             return self._preprocess_document_qa(tokenizer, batch, options, device, model)
+        if task == TABLE_QA:
+            return self._preprocess_table_qa(tokenizer, batch, options, device, model)
         mask_placeholder = options.get("mask_placeholder")
         if mask_placeholder and tokenizer.mask_token:
             batch = [text.replace(mask_placeholder, tokenizer.mask_token) for text in batch]
@@ -83,6 +90,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
             return model(**inputs["encoded"])
         if task == DOCUMENT_QA:
             return self._forward_document_qa(model, inputs)
+        if task == TABLE_QA:
+            return self._forward_table_qa(model, inputs)
         return model(**inputs["encoded"], output_hidden_states=task != "text_embedding")
 
     def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
@@ -92,6 +101,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
             return self._postprocess_zero_shot(model, inputs, outputs, single, options)
         if task == DOCUMENT_QA:
             return self._postprocess_document_qa(inputs, outputs, single, options)
+        if task == TABLE_QA:
+            return self._postprocess_table_qa(model, tokenizer, inputs, outputs)
         torch = self.torch
         mask = inputs["encoded"]["attention_mask"]
         if task == "text_embedding":
@@ -170,6 +181,8 @@ class TextEncoder(TextHeads, Labels, Skillset):
         if task == DOCUMENT_QA:
             answers = [[{"answer": words[0], "score": 0.5, "start": 0, "end": 0}] for _, words, _ in batch]
             return {"answers": answers, "count": len(answers)}
+        if task == TABLE_QA:
+            return self._mock_table_qa(batch)
         if task == "zero_shot_classification":
             labels = options["candidate_labels"]
             predictions = [{"sequence": text, "labels": list(labels), "scores": [1.0 / len(labels)] * len(labels)} for text in batch]
