@@ -93,3 +93,37 @@ def test_musicgen_matches_the_text_to_audio_pipeline(fixtures, tmp_path):
     longer = handler({"text": "a piano", "seed": 5, "max_new_tokens": 8})
     assert longer["lengths"][0] > result["lengths"][0]
     assert handler({"text": "a piano", "max_new_tokens": 0})["implementation_type"] == "ERROR"
+
+
+def test_bark_matches_its_documented_generate(fixtures, tmp_path):
+    """Bark (semantic → coarse → fine → EnCodec) against BarkModel.generate as its docs call it:
+    `inputs = processor(text)`, `model.generate(**inputs, semantic_max_new_tokens=n)`."""
+    from expect import close, differ
+
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nid = "suno/bark-small"\nmodel_type = "bark"\n')
+    (tmp_path / "autoconfigs").mkdir()
+    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(tmp_path / "autoconfigs"), "--out", str(tmp_path / "out")], check=True, capture_output=True)
+    spec = importlib.util.spec_from_file_location("hf_bark", tmp_path / "out" / "skillsets" / "hf_bark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    skill = module.hf_bark({"torch": torch, "transformers": transformers}, {})
+    path = os.path.join(fixtures, "bark")
+    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+    assert handler.task == "text_to_audio"
+    texts = ["a cat sat on the mat", "the quick brown fox"]
+    result = handler({"text": texts, "max_new_tokens": 6})
+    assert result["implementation_type"] == "REAL", result
+    processor = transformers.AutoProcessor.from_pretrained(path)
+    model = transformers.BarkModel.from_pretrained(path).eval()
+    assert result["sampling_rate"] == model.generation_config.sample_rate == 24000
+    wants = []
+    for row, text in enumerate(texts):
+        with torch.no_grad():
+            want = model.generate(**processor(text), semantic_max_new_tokens=6)[0]
+        close(result["audio"][row, : result["lengths"][row]], want, "bark audio")
+        wants.append(want)
+    differ(wants[0], wants[1], "bark audio")
+    # max_new_tokens reaches the semantic model: fewer semantic tokens, shorter audio.
+    shorter = handler({"text": texts[0], "max_new_tokens": 3})
+    assert shorter["lengths"][0] < result["lengths"][0]

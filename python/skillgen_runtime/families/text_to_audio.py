@@ -19,9 +19,10 @@ class TextToAudio(Skillset):
     Forward-only waveform models (no generate(), a `waveform` output: VitsModel) take the same
     text input and "seed" (VITS samples noise; each input runs under torch.manual_seed(seed) in a
     forked RNG); sampling_rate from config.sampling_rate, as transformers' text-to-audio pipeline.
-    Audio-token generators (musicgen; bark through the same generate() path, untested) run
-    generate() per input under the seed, option "max_new_tokens" (the generation config's by
-    default); sampling_rate from the generation config / config / audio encoder."""
+    Audio-token generators (musicgen, bark) run generate() per input under the seed, option
+    "max_new_tokens" (the generation config's by default; for bark, whose generation config
+    nests one per sub-model, the semantic model's, as Bark's docs pass it); sampling_rate from
+    the generation config / config / audio encoder."""
 
     FAMILY = "text_to_audio"
     HALF_PRECISION = False
@@ -83,6 +84,12 @@ class TextToAudio(Skillset):
         """An audio-token generator (musicgen, bark): generate() returns the waveform."""
         return not hasattr(endpoint, "generate_speech") and not self._waveform_model(endpoint)
 
+    def _max_new_tokens_name(self, model):
+        """Bark's generate() chains semantic, coarse and fine models (its generation config has a
+        `semantic_config`, as transformers' text-to-audio pipeline checks): the text decides only
+        how many semantic tokens are generated; the coarse and fine lengths follow from them."""
+        return "semantic_max_new_tokens" if hasattr(getattr(model, "generation_config", None), "semantic_config") else "max_new_tokens"
+
     def _generator_rate(self, model, processor):
         for source in (getattr(model, "generation_config", None), model.config, getattr(model.config, "audio_encoder", None),
                        getattr(processor, "feature_extractor", None)):
@@ -137,7 +144,9 @@ class TextToAudio(Skillset):
     def _preprocess(self, task, processor, batch, options, device, model):
         tokenizer = getattr(processor, "tokenizer", processor)
         if self._audio_generator(model):
-            encoded = [processor(text=[text], padding=True, return_tensors="pt") for text in batch]
+            # One text per call, so no padding option: BarkProcessor pads to its max_length itself
+            # (and refuses a second padding argument).
+            encoded = [processor(text=[text], return_tensors="pt") for text in batch]
             rate = self._generator_rate(model, processor)
             return {"encoded": [{k: v.to(device) for k, v in e.items()} for e in encoded], "device": device, "generate": True, "rate": rate}
         if self._waveform_model(model):
@@ -156,7 +165,7 @@ class TextToAudio(Skillset):
                 with torch.random.fork_rng(devices=devices):
                     torch.manual_seed(int(options.get("seed", 0)))
                     if inputs.get("generate"):
-                        kwargs = {"max_new_tokens": int(options["max_new_tokens"])} if "max_new_tokens" in options else {}
+                        kwargs = {self._max_new_tokens_name(model): int(options["max_new_tokens"])} if "max_new_tokens" in options else {}
                         waves.append(model.generate(**encoded, **kwargs))
                     else:
                         waves.append(model(**encoded)[0])
