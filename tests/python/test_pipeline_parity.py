@@ -1,6 +1,6 @@
 """The existing families against transformers.pipeline() on the same tiny models and inputs:
 what a user would otherwise pick. Labels and scores within 1e-4, token ids / texts identical,
-boxes identical."""
+boxes identical, segmentation masks identical."""
 import os
 
 import numpy as np
@@ -127,3 +127,63 @@ def test_depth_estimation(fixtures):
         depth = torch.as_tensor(depth).float().squeeze()
         assert depth.shape == want.squeeze().shape
         assert torch.allclose(depth, want.squeeze().float(), atol=1e-4)
+
+
+def test_speech_recognition_seq2seq(fixtures):
+    """Whisper through the speech_seq2seq family against the automatic-speech-recognition pipeline
+    (same max_new_tokens and num_beams)."""
+    handler = handler_for("whisper", fixtures, "whisper")
+    pipe = transformers.pipeline("automatic-speech-recognition", model=os.path.join(fixtures, "whisper"))
+    rng = np.random.RandomState(8)
+    t = np.arange(16000) / 16000.0
+    clips = [(0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.randn(16000)).astype(np.float32), (0.1 * rng.randn(9000)).astype(np.float32)]
+    # The pipeline's own default is beam search (num_beams 5); the skillset's is the generation
+    # config's (greedy here): compared both ways.
+    for num_beams in (1, 5):
+        result = handler({"audio": clips, "max_new_tokens": 6, "num_beams": num_beams})
+        assert result["implementation_type"] == "REAL", result
+        kwargs = {"max_new_tokens": 6, "num_beams": num_beams}
+        wants = [pipe({"raw": clip, "sampling_rate": 16000}, generate_kwargs=kwargs)["text"] for clip in clips]
+        # The skillset strips the decoded text's surrounding spaces.
+        assert result["text"] == [want.strip() for want in wants]
+        assert len(set(wants)) == 2 and all(len(want.strip()) == 6 for want in wants), wants
+
+
+def test_image_segmentation_semantic(fixtures):
+    """SegFormer's label maps against the image-segmentation pipeline's per-label masks."""
+    handler = handler_for("segformer", fixtures, "segformer")
+    pipe = transformers.pipeline("image-segmentation", model=os.path.join(fixtures, "segformer"))
+    result = handler(images())
+    assert result["implementation_type"] == "REAL", result
+    masks = []
+    for image, label_map, present in zip(images(), result["segmentation"], result["labels"]):
+        label_map = torch.as_tensor(label_map)
+        want = pipe(image, subtask="semantic")
+        assert sorted(p["label"] for p in present) == sorted(w["label"] for w in want)
+        ids = {p["label"]: p["label_id"] for p in present}
+        for w in want:
+            mask = torch.as_tensor(np.array(w["mask"])) > 0
+            assert mask.shape == label_map.shape
+            assert torch.equal(mask, label_map == ids[w["label"]]), w["label"]
+        assert len(want) >= 2  # random logits still give more than one class
+        masks.append({w["label"]: np.array(w["mask"]) for w in want})
+    # Different images, different maps (compared on the common crop).
+    first, second = masks
+    common = sorted(set(first) & set(second))
+    h, w = min(m.shape[0] for m in second.values()), min(m.shape[1] for m in second.values())
+    assert set(first) != set(second) or any((first[k][:h, :w] != second[k][:h, :w]).any() for k in common)
+
+
+def test_image_text_to_text(fixtures):
+    """LLaVA's answer (new tokens only) against the image-text-to-text pipeline's, greedy."""
+    handler = handler_for("llava", fixtures, "llava")
+    pipe = transformers.pipeline("image-text-to-text", model=os.path.join(fixtures, "llava"))
+    prompts = ["USER: <image>\nWhat is this? ASSISTANT:", "USER: <image>\nDescribe the cat. ASSISTANT:"]
+    answers = []
+    for image, prompt in zip(images(), prompts):
+        got = handler({"image": image, "prompt": prompt, "max_new_tokens": 7})
+        assert got["implementation_type"] == "REAL", got
+        want = pipe(images=image, text=prompt, max_new_tokens=7, do_sample=False, return_full_text=False)[0]["generated_text"]
+        assert got["generated_text"][0] == want.strip()
+        answers.append(want)
+    assert answers[0] != answers[1] and all(a.strip() for a in answers)
