@@ -274,7 +274,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("microsoft/git-base", "git:image_to_text/image_to_text"),
     (
         "microsoft/layoutlmv3-base",
-        "layoutlmv3:text_encoder/text_embedding",
+        "error: model_type `layoutlmv3` gets no skillset",
     ),
     ("microsoft/phi-2", "phi:text_decoder/text_generation"),
     (
@@ -681,11 +681,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "layoutlm:text_encoder/document_question_answering",
         ),
         (
-            "microsoft/layoutlmv3-base-docvqa",
-            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
-            "layoutlmv3:text_encoder/document_question_answering",
-        ),
-        (
             "google/tapas-base-finetuned-wtq",
             r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
             "tapas:text_encoder/table_question_answering",
@@ -741,5 +736,59 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
     assert_eq!(
         detect_inline("facebook/bart-large-mnli", r#"{"model_type": "roberta", "architectures": ["RobertaForSequenceClassification"], "id2label": {"0": "contradiction", "1": "neutral", "2": "entailment"}}"#, Some("text_classification")).as_deref(),
         Ok("roberta:text_encoder/text_classification")
+    );
+}
+
+/// Model types whose models need inputs no family gives them (data/detection.toml `[refused]`) get
+/// no skillset, whatever their head or models.toml says: an error with the reason, never a file
+/// that fails at run time.
+#[test]
+fn refused_model_types_are_generation_errors_with_the_reason() {
+    let cases = [
+        (
+            "unc-nlp/lxmert-base-uncased",
+            r#"{"model_type": "lxmert", "architectures": ["LxmertForPreTraining"]}"#,
+            None,
+            "visual_feats",
+        ),
+        (
+            "unc-nlp/lxmert-vqa-uncased",
+            r#"{"model_type": "lxmert", "architectures": ["LxmertForQuestionAnswering"]}"#,
+            Some("text_embedding"),
+            "visual_feats",
+        ),
+        (
+            "microsoft/layoutlmv2-base-uncased",
+            r#"{"model_type": "layoutlmv2", "architectures": ["LayoutLMv2Model"]}"#,
+            None,
+            "detectron2",
+        ),
+        (
+            "microsoft/layoutlmv3-base-docvqa",
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
+            None,
+            "word boxes",
+        ),
+    ];
+    for (id, json, task, why) in cases {
+        let e = detect_inline(id, json, task).expect_err(id);
+        assert!(
+            e.contains("gets no skillset") && e.contains(why),
+            "{id}: {e}"
+        );
+    }
+    let coverage: std::collections::BTreeMap<String, _> = coverage().into_iter().collect();
+    for mt in ["lxmert", "layoutlmv2", "layoutlmv3"] {
+        assert!(coverage[mt].is_err(), "{mt}");
+    }
+    // splinter's question-token QA head is extractive QA (the text encoder serves it).
+    assert_eq!(
+        detect_inline(
+            "tau/splinter-base-qass",
+            r#"{"model_type": "splinter", "architectures": ["SplinterForQuestionAnswering"]}"#,
+            None
+        )
+        .as_deref(),
+        Ok("splinter:text_encoder/question_answering")
     );
 }

@@ -135,9 +135,14 @@ def test_most_model_types_generate_and_the_rest_say_why(synthetic):
 def test_every_model_type_whose_head_table_names_a_task_gets_that_task(synthetic):
     cases, manifest, errors, skipped = synthetic
     overrides = detection_rules().get("overrides", {})
+    # [refused] model types get no skillset, whatever their head (the error says why).
+    refused = detection_rules().get("refused", {})
     checked, wrong = 0, []
     for model_id, (model_type, head, task) in cases.items():
         if task is None or model_type in overrides:
+            continue
+        if model_type in refused:
+            assert model_type in errors.get(model_id, "") and "gets no skillset" in errors[model_id], model_id
             continue
         checked += 1
         got = manifest.get(model_id, {}).get("task") or "error: " + errors.get(model_id, "?")

@@ -155,6 +155,18 @@ pub struct Rules {
     pub unserved: Vec<Unserved>,
     #[serde(default)]
     pub overrides: BTreeMap<String, Override>,
+    /// Model types that get no skillset whatever their head or models.toml says: their models
+    /// need inputs no family gives them, so a generated file could only fail at run time.
+    #[serde(default)]
+    pub refused: BTreeMap<String, Refused>,
+}
+
+/// A model_type skillgen refuses (data/detection.toml `[refused.<model_type>]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refused {
+    /// What the model needs that no family gives it (shown in errors and docs/model-types.md).
+    pub reason: String,
 }
 
 #[derive(Deserialize)]
@@ -572,6 +584,14 @@ fn detect_steps(request: &Request, config: Option<&AutoConfig>) -> Result<Detect
         }
     };
     let (model_type, source) = model_type_step(request, config, &err)?;
+    if let Some(r) = rules().refused.get(&model_type) {
+        return Err(err(format!(
+            "model_type `{model_type}` gets no skillset: {}",
+            r.reason
+        ))
+        .field("model_type")
+        .fix("remove this model from models.toml; no `family` or `task` makes its file work (data/detection.toml [refused])"));
+    }
     let mut d = Decision {
         family: request.family,
         task: request.task,
@@ -1179,6 +1199,12 @@ mod tests {
                 !rules().rule.iter().any(|r| r.table == u.table),
                 "{} is both served and unserved",
                 u.table
+            );
+        }
+        for mt in rules().refused.keys() {
+            assert!(
+                t.model_types.contains_key(mt),
+                "refused unknown model_type {mt}"
             );
         }
         for (mt, o) in &rules().overrides {
