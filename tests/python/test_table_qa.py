@@ -4,6 +4,7 @@ pipeline on the same tables and queries. The tapas skillset is generated here fr
 naming only its model_type."""
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 import transformers
-from conftest import ROOT
+from conftest import ROOT, SKILLSETS
 
 BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 TABLE = {"animal": ["cat", "dog", "fox"], "city": ["paris", "france", "the"], "count": ["12", "7", "30"]}
@@ -24,6 +25,11 @@ def load_tapas(root):
     models.write_text('[[model]]\nid = "google/tapas-base-finetuned-wtq"\nmodel_type = "tapas"\n')
     (root / "autoconfigs").mkdir()
     subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
+    # The thin file runs over the suite's runtime (SKILLGEN_SKILLSETS), so the mutation check's
+    # broken copies reach it too.
+    runtime = root / "out" / "skillsets" / "skillgen_runtime"
+    shutil.rmtree(runtime)
+    shutil.copytree(os.path.join(SKILLSETS, "skillgen_runtime"), runtime, ignore=shutil.ignore_patterns("__pycache__"))
     spec = importlib.util.spec_from_file_location("hf_tapas", root / "out" / "skillsets" / "hf_tapas.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
