@@ -80,6 +80,8 @@ _mutant_wrap({cls}, "_preprocess", _make)
 def _mutant_fixed(item):
     if isinstance(item, str):
         return "the"
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], list):  # table QA: (columns, queries)
+        return (item[0], ["the"] * len(item[1]))
     if isinstance(item, list):  # a chat conversation
         return [{{"role": "user", "content": "the"}}]
     if isinstance(item, dict):  # image_text_to_text items
@@ -173,6 +175,23 @@ def _make(original):
 _mutant_wrap({cls}, "_postprocess", _make)
 ''',
     ),
+    "drop_cell": (
+        "drops a cell: the last selected cell (and its coordinates) of every table QA answer",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        for answer in result.get("answers") or []:
+            if isinstance(answer, dict) and answer.get("cells"):
+                answer["cells"] = answer["cells"][:-1]
+                answer["coordinates"] = answer["coordinates"][:-1]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
     "drop_character": (
         "drops a label: the last character of every transcription",
         '''
@@ -256,7 +275,7 @@ _mutant_wrap({cls}, "_postprocess", _make)
 MEDIA = ["ignore_input", "swap_rows", "drop_label", "skip_normalization"]
 GENERATION = ["swap_rows", "truncate_generation"]
 FAMILIES = {
-    "text_encoder": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "skip_l2_normalization"]),
+    "text_encoder": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "drop_cell", "skip_l2_normalization"]),
     "text_decoder": ("TextDecoder", ["ignore_text"] + GENERATION),
     "text_encoder_decoder": ("TextEncoderDecoder", ["ignore_text"] + GENERATION),
     "vision_encoder": ("VisionEncoder", MEDIA),
@@ -276,7 +295,8 @@ FAMILIES = {
 # The tests that serve each family: (file in tests/python, -k expression). These compare the
 # family's CPU handler with transformers on the fixtures; bad-input and mock tests are left out.
 SELECTIONS = {
-    "text_encoder": [("test_text_encoder.py", "matches_transformers or normalize_gives or overrides_the_head or truncated_with or real_minilm")],
+    "text_encoder": [("test_text_encoder.py", "matches_transformers or normalize_gives or overrides_the_head or truncated_with or real_minilm"),
+                     ("test_table_qa.py", "matches_the_pipeline or depend_on_the_table")],
     "text_decoder": [("test_text_generation.py", "decoder_matches or left_padded or defaults_from or per_call or chat_messages")],
     "text_encoder_decoder": [("test_text_generation.py", "seq2seq_matches")],
     "vision_encoder": [("test_vision.py", "classification_matches or embedding_matches or image_form or pooling_that")],
@@ -286,7 +306,7 @@ SELECTIONS = {
     "speech_ctc": [("test_audio.py", "ctc_transcription or ctc_wav or serves_a_classification or (audio_classification_matches and not spectrogram)")],
     "speech_seq2seq": [("test_audio.py", "whisper_greedy or whisper_flags or whisper_language")],
     "audio_classification": [("test_audio.py", "audio_classification_matches and spectrogram")],
-    "text_to_audio": [("test_audio.py", "speecht5_speech")],
+    "text_to_audio": [("test_audio.py", "speecht5_speech"), ("test_text_to_waveform.py", "bark_matches")],
     "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts")],
     "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches")],
     "image_to_text": [("test_multimodal.py", "captions_match")],
