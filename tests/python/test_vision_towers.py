@@ -242,3 +242,34 @@ def test_a_flattened_patch_tower_averages_each_images_real_patches(tmp_path, mod
     differ(want[0], want[1], model_type + " embeddings")
     bad = handler({"image": images[0], "pooling": "cls"})
     assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
+
+
+def test_florence_vision_embeds_the_towers_feature_map(tmp_path):
+    """Florence-2's DaViT tower takes the image's pixels as `hidden_states` and returns a feature
+    map; its embedding is the map's mean over H and W."""
+    from transformers.models.florence2 import modeling_florence2
+
+    torch.manual_seed(0)
+    config = transformers.Florence2VisionConfig(
+        depths=[1, 1], patch_size=[7, 3], patch_stride=[4, 2], patch_padding=[3, 1], patch_prenorm=[False, True],
+        embed_dim=[16, 32], num_heads=[2, 4], num_groups=[2, 4], window_size=4, projection_dim=16,
+    )
+    built = widen(modeling_florence2.Florence2VisionBackbone(config), 0.2).eval()
+    built.save_pretrained(tmp_path)
+    # Florence-2's processor uses CLIP's image processor.
+    processor = transformers.CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64})
+    processor.save_pretrained(tmp_path)
+    s = skill("florence_vision")
+    assert s.DEFAULT_TASK == "image_embedding"
+    _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
+    images = [_image(1), _image(2)]
+    result = handler(images)
+    assert result["implementation_type"] == "REAL", result
+    # The reference: the tower called as Florence2Model.get_image_features calls it (pixel_values
+    # positionally), its last_hidden_state map averaged over H and W.
+    with torch.no_grad():
+        hidden = built(processor(images=images, return_tensors="pt")["pixel_values"]).last_hidden_state
+    assert hidden.dim() == 4
+    want = hidden.mean(dim=(2, 3))
+    close(result["embeddings"], want, "florence_vision embeddings")
+    differ(want[0], want[1], "florence_vision embeddings")

@@ -57,18 +57,29 @@ class VisionEncoder(Images, Labels, Skillset):
             # A Qwen-VL-style vision tower: its parent's image processor gives every image's patches
             # flattened into one sequence and their (t, h, w) grid, which the tower takes as
             # (hidden_states | pixel_values, grid_thw), as the parent model calls it.
-            import inspect
-
-            params = inspect.signature(model.forward).parameters
+            params = self._forward_params(model)
             if "grid_thw" not in params:
                 raise SkillInputError(type(model).__name__ + " takes no patch grid, but the image processor gives one (image_grid_thw)")
             patches = "hidden_states" if "hidden_states" in params else "pixel_values"
             return model(**{patches: inputs["pixel_values"], "grid_thw": inputs["image_grid_thw"]})
+        params = self._forward_params(model)
+        if "pixel_values" in inputs and "pixel_values" not in params and "hidden_states" in params:
+            # Florence-2's vision tower (DaViT) takes the image's pixels as `hidden_states`.
+            return model(hidden_states=inputs["pixel_values"])
         if "flattened_patches" in inputs:
             # A Pix2Struct-style tower: the processor also returns the patch grid's rows/cols (kosmos-2.5),
             # which the tower does not take.
             return model(flattened_patches=inputs["flattened_patches"], attention_mask=inputs["attention_mask"])
         return model(**inputs)
+
+    def _forward_params(self, model):
+        """The names the model's forward takes (none known for a wrapper without a signature)."""
+        import inspect
+
+        try:
+            return inspect.signature(getattr(model, "forward", model)).parameters
+        except (TypeError, ValueError):
+            return {}
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         if task == "image_classification":
