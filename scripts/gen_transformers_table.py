@@ -146,6 +146,40 @@ def hidden_state_output(class_name):
         return None
 
 
+def takes_patch_grid(class_name):
+    """Whether the class's forward takes `grid_thw`: a Qwen-VL-style vision tower fed flattened
+    patches (`hidden_states`) and each image's (t, h, w) patch grid, as its parent model's image
+    processor gives them (`pixel_values`, `image_grid_thw`)."""
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        return "grid_thw" in inspect.signature(getattr(owner, name).forward).parameters
+    except Exception:
+        return False
+
+
+def feature_maps_output(class_name):
+    """Whether the class returns a backbone's `feature_maps` (a BackboneOutput: one [n, c, h, w]
+    map per stage), which global average pooling turns into an image embedding."""
+    import typing
+
+    from transformers.modeling_outputs import BackboneOutput
+
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        forward = getattr(owner, name).forward
+        hint = typing.get_type_hints(forward).get("return")
+    except Exception:
+        return None
+    if hint is not None:
+        return hint is BackboneOutput or BackboneOutput in typing.get_args(hint)
+    try:
+        return "BackboneOutput(" in inspect.getsource(forward)
+    except Exception:
+        return None
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -172,9 +206,16 @@ def main():
             base = own_base_class(model_type, config_class)
             if base:
                 info["base_class"] = base
+        elif list(heads) == ["MODEL_FOR_BACKBONE_MAPPING_NAMES"]:
+            # A backbone-only type (rt_detr_resnet, vitpose_backbone): its backbone class is the
+            # only model transformers loads it with.
+            base = info["base_class"] = heads["MODEL_FOR_BACKBONE_MAPPING_NAMES"]
+            info["feature_maps"] = feature_maps_output(base)
         if base:
             info["main_input"] = main_input(base)
             info["last_hidden_state"] = hidden_state_output(base)
+            if takes_patch_grid(base):
+                info["patch_grid"] = True
         model_types[model_type] = info
     data = {
         "transformers_version": transformers.__version__,

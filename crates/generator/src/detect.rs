@@ -131,6 +131,14 @@ pub struct ModelTypeInfo {
     /// encoders; absent: unknown).
     #[serde(default)]
     pub last_hidden_state: Option<bool>,
+    /// Whether the base class is a backbone returning `feature_maps` (a BackboneOutput): its
+    /// image embedding is the last map's global average pool.
+    #[serde(default)]
+    pub feature_maps: Option<bool>,
+    /// Whether the base class takes each image's patch grid (`grid_thw`) beside its flattened
+    /// patches: a Qwen-VL-style vision tower.
+    #[serde(default)]
+    pub patch_grid: Option<bool>,
 }
 
 impl ModelTypeInfo {
@@ -243,6 +251,9 @@ fn head_tables() -> &'static [HeadKind] {
 #[serde(deny_unknown_fields)]
 pub struct BaseModelRule {
     pub main_input: Vec<String>,
+    /// The rule applies only to base classes that take a patch grid (`patch_grid` in the table).
+    #[serde(default)]
+    pub patch_grid: bool,
     pub processor: String,
     pub family: Family,
     pub task: Task,
@@ -332,18 +343,24 @@ fn model_type_of_class(class: &str) -> Option<&'static str> {
 }
 
 /// The base-model rule for a model_type whose only class is its base model (no head table lists
-/// it: a head there, even one skillgen does not serve, says what the model is for): by its main
-/// input, else by its processor kinds (the first rule whose processor it has).
+/// it: a head there, even one skillgen does not serve, says what the model is for; the backbone
+/// table names no task): by its main input, else by its processor kinds (the first rule whose
+/// processor it has). A backbone's feature maps count as hidden states to pool.
 fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
     info.base()?;
-    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES")
-        || info.last_hidden_state == Some(false)
+    if info
+        .heads
+        .keys()
+        .any(|t| t != "MODEL_MAPPING_NAMES" && t != "MODEL_FOR_BACKBONE_MAPPING_NAMES")
+        || (info.last_hidden_state == Some(false) && info.feature_maps != Some(true))
     {
         return None;
     }
     let rules = &rules().base_model;
     match &info.main_input {
-        Some(input) => rules.iter().find(|r| r.main_input.contains(input)),
+        Some(input) => rules.iter().find(|r| {
+            r.main_input.contains(input) && (!r.patch_grid || info.patch_grid == Some(true))
+        }),
         None => rules
             .iter()
             .find(|r| info.processors.contains(&r.processor)),

@@ -17,9 +17,12 @@ class VisionEncoder(Images, Labels, Skillset):
     image_embedding (a backbone without a head, e.g. Dinov2Model, ViTModel, ResNetModel):
     "embeddings" [n, dim]. pooling "auto" takes the model's pooler_output when it has one
     (Dinov2: the layer-normed CLS token; ResNet: global average pool; ViT: its tanh pooler),
-    otherwise the mean of last_hidden_state over tokens (over H and W for feature maps);
+    otherwise the mean of last_hidden_state over tokens (over H and W for feature maps; for a
+    backbone-only type such as rt_detr_resnet, its last feature map's global average pool);
     "cls" takes last_hidden_state[:, 0] and "mean" the token mean. "normalize": True
-    L2-normalises the rows."""
+    L2-normalises the rows. Towers fed patch sequences (no CLS): Qwen-VL-style ones (the image
+    processor gives image_grid_thw) average each image's merged tokens (pooler_output; "mean":
+    last_hidden_state); Pix2Struct-style ones (flattened_patches) average each image's real patches."""
 
     FAMILY = "vision_encoder"
     PROCESSOR_CLASS = "AutoImageProcessor"
@@ -50,12 +53,43 @@ class VisionEncoder(Images, Labels, Skillset):
         return self._to_device(encoded, model, device)
 
     def _forward(self, task, model, inputs, options):
+        if "image_grid_thw" in inputs:
+            # A Qwen-VL-style vision tower: its parent's image processor gives every image's patches
+            # flattened into one sequence and their (t, h, w) grid, which the tower takes as
+            # (hidden_states | pixel_values, grid_thw), as the parent model calls it.
+            params = self._forward_params(model)
+            if "grid_thw" not in params:
+                raise SkillInputError(type(model).__name__ + " takes no patch grid, but the image processor gives one (image_grid_thw)")
+            patches = "hidden_states" if "hidden_states" in params else "pixel_values"
+            return model(**{patches: inputs["pixel_values"], "grid_thw": inputs["image_grid_thw"]})
+        params = self._forward_params(model)
+        if "pixel_values" in inputs and "pixel_values" not in params and "hidden_states" in params:
+            # Florence-2's vision tower (DaViT) takes the image's pixels as `hidden_states`.
+            return model(hidden_states=inputs["pixel_values"])
+        if "flattened_patches" in inputs:
+            # A Pix2Struct-style tower: the processor also returns the patch grid's rows/cols (kosmos-2.5),
+            # which the tower does not take.
+            return model(flattened_patches=inputs["flattened_patches"], attention_mask=inputs["attention_mask"])
         return model(**inputs)
+
+    def _forward_params(self, model):
+        """The names the model's forward takes (none known for a wrapper without a signature)."""
+        import inspect
+
+        try:
+            return inspect.signature(getattr(model, "forward", model)).parameters
+        except (TypeError, ValueError):
+            return {}
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         if task == "image_classification":
             return self._classification_result(model, outputs.logits, options)
-        embeddings = self._pool(outputs, options.get("pooling", "auto")).float()
+        if "image_grid_thw" in inputs:
+            embeddings = self._pool_grid(outputs, inputs["image_grid_thw"], options.get("pooling", "auto")).float()
+        elif "flattened_patches" in inputs:
+            embeddings = self._pool_patches(outputs, inputs["attention_mask"], options.get("pooling", "auto")).float()
+        else:
+            embeddings = self._pool(outputs, options.get("pooling", "auto")).float()
         if options.get("normalize"):
             embeddings = self.torch.nn.functional.normalize(embeddings, p=2, dim=1)
         return {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
@@ -66,6 +100,15 @@ class VisionEncoder(Images, Labels, Skillset):
             return pooled.reshape(pooled.shape[0], -1)
         if pooling == "pooler":
             raise SkillInputError("this model has no pooler output; use pooling 'cls' or 'mean'")
+        maps = getattr(outputs, "feature_maps", None)
+        if maps is not None:
+            # A backbone (AutoBackbone class: rt_detr_resnet, vitpose_backbone) returns one map per
+            # out_features stage and no last_hidden_state: its embedding is the last map's average
+            # pool, over H and W ([n, c, h, w]) or over its patch tokens ([n, tokens, c], no CLS).
+            if pooling == "cls":
+                raise SkillInputError("this model returns feature maps; pooling 'cls' needs tokens")
+            last = maps[-1]
+            return last.mean(dim=(2, 3)) if last.dim() == 4 else last.mean(dim=1)
         hidden = outputs.last_hidden_state
         if hidden.dim() == 4:
             # A convolutional feature map [n, channels, h, w]: no tokens, so no CLS.
@@ -75,6 +118,31 @@ class VisionEncoder(Images, Labels, Skillset):
         if pooling == "cls":
             return hidden[:, 0]
         return hidden.mean(dim=1)
+
+    def _pool_grid(self, outputs, grid, pooling):
+        """Per-image means of a patch tower's token rows, which hold every image's tokens one
+        after the other: pooler_output (auto/pooler: the merged tokens the parent model's language
+        model reads, t*h*w / merge^2 per image, as its get_image_features splits them) or
+        last_hidden_state (mean: the tokens before merging, or the merged ones where the tower
+        merges inside)."""
+        if pooling == "cls":
+            raise SkillInputError("this model's images are patch sequences without a CLS token; use pooling 'auto' or 'mean'")
+        pooled = getattr(outputs, "pooler_output", None)
+        rows = outputs.last_hidden_state if pooling == "mean" or pooled is None else pooled
+        counts = [int(t) * int(h) * int(w) for t, h, w in grid.tolist()]
+        total = sum(counts)
+        if not rows.shape[0] or total % rows.shape[0] or any(c % (total // rows.shape[0]) for c in counts):
+            raise ValueError("the tower returned %d token rows for patch grids %r" % (rows.shape[0], grid.tolist()))
+        merge = total // rows.shape[0]
+        return self.torch.stack([part.mean(dim=0) for part in rows.split([c // merge for c in counts])])
+
+    def _pool_patches(self, outputs, mask, pooling):
+        """The mean of a Pix2Struct-style tower's last_hidden_state over each image's real patches
+        (the processor pads every image to max_patches; the attention mask marks the real ones)."""
+        if pooling in ("cls", "pooler"):
+            raise SkillInputError("this model's images are patch sequences without a CLS token or pooler; use pooling 'auto' or 'mean'")
+        weights = mask.to(outputs.last_hidden_state.dtype).unsqueeze(-1)
+        return (outputs.last_hidden_state * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic values for host tests without a model; labelled MOCK by the caller.
