@@ -16,9 +16,13 @@ and mutants with pytest.main() in-process (torch is imported once per family).
 
 The breakages (MUTANTS) are the ones an audit of the suite used: ignore the input (zeros for
 pixels/audio features, a fixed text for text), swap batch rows, truncate generation, drop a label
-or box, return silence, skip the processor's normalisation. The `ignore_input` mutant makes the
-skillset's output constant with respect to its input; for it every selected test must fail, not
-just one (a test that passes against a constant output shows nothing).
+or box, return silence, skip the processor's normalisation; and for the tasks issue 12 added:
+ignore the prompt / boxes / question, drop a mask, image or answer, a span off by one, long
+contexts without their windows or overlap, candidate labels mixed up. One mutant per entry
+(constant_mutant: ignore_input, else ignore_text, or the one CONSTANT names) makes the skillset's
+output constant with respect to its input; for it every selected test must fail, not just one (a
+test that passes against a constant output shows nothing). Entries that are a task of another
+family put their mutants into that family's module (RUNTIME_FAMILY).
 
 Prints one line per mutant (killed by which test and why, or SURVIVED) and, last,
 "N killed, M survived". Exit status 0 only when every mutant is killed and every baseline passed.
@@ -57,6 +61,29 @@ def _mutant_zero_media(value):
                 value[key] = item * 0
             else:
                 _mutant_zero_media(item)
+    elif isinstance(value, (list, tuple)):  # per-input encodings (image_to_image, mask_generation)
+        for item in value:
+            _mutant_zero_media(item)
+'''
+
+# A processor step switched off for one call (do_normalize, do_rescale).
+SKIP_STEP = '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        parts = [p for p in (processor, getattr(processor, "image_processor", None), getattr(processor, "feature_extractor", None))
+                 if p is not None and getattr(p, "STEP", None) is True]
+        assert parts, "mutant: this processor has no STEP step"
+        for part in parts:
+            part.STEP = False
+        try:
+            return original(self, task, processor, batch, options, device, model)
+        finally:
+            for part in parts:
+                part.STEP = True
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
 '''
 
 MUTANTS = {
@@ -82,6 +109,8 @@ def _mutant_fixed(item):
         return "the"
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], list):  # table QA: (columns, queries)
         return (item[0], ["the"] * len(item[1]))
+    if isinstance(item, tuple):  # pairs: (image, question), (question, context), (question, words, boxes)
+        return tuple("the" if isinstance(v, str) else v for v in item)
     if isinstance(item, list):  # a chat conversation
         return [{{"role": "user", "content": "the"}}]
     if isinstance(item, dict):  # image_text_to_text items
@@ -149,7 +178,7 @@ _mutant_wrap({cls}, "_forward", _make)
 ''',
     ),
     "drop_label": (
-        "drops a label or box: the last prediction / detection / label present / mask token of every input",
+        "drops a label, box or answer: the last prediction / detection / label present / mask token / answer of every input",
         '''
 def _mutant_drop(rows):
     out = []
@@ -158,6 +187,8 @@ def _mutant_drop(rows):
             row = [dict(m, tokens=m["tokens"][:-1]) for m in row]  # fill-mask: per mask position
         elif isinstance(row, list):
             row = row[:-1]
+        elif isinstance(row, dict) and isinstance(row.get("labels"), list):  # zero-shot classification
+            row = dict(row, labels=row["labels"][:-1], scores=row["scores"][:-1])
         out.append(row)
     return out
 
@@ -165,7 +196,7 @@ def _mutant_drop(rows):
 def _make(original):
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         result = original(self, task, model, processor, inputs, outputs, single, options)
-        for key in ("predictions", "detections", "labels"):
+        for key in ("predictions", "detections", "labels", "answers"):
             if isinstance(result.get(key), list):
                 result[key] = _mutant_drop(result[key])
         return result
@@ -237,24 +268,11 @@ _mutant_wrap({cls}, "_forward", _make)
     ),
     "skip_normalization": (
         "skips the processor's normalisation (do_normalize off on the image processor / feature extractor)",
-        '''
-def _make(original):
-    def _preprocess(self, task, processor, batch, options, device, model):
-        parts = [p for p in (processor, getattr(processor, "image_processor", None), getattr(processor, "feature_extractor", None))
-                 if p is not None and getattr(p, "do_normalize", None) is True]
-        assert parts, "mutant skip_normalization: this processor does not normalise"
-        for part in parts:
-            part.do_normalize = False
-        try:
-            return original(self, task, processor, batch, options, device, model)
-        finally:
-            for part in parts:
-                part.do_normalize = True
-    return _preprocess
-
-
-_mutant_wrap({cls}, "_preprocess", _make)
-''',
+        SKIP_STEP.replace("STEP", "do_normalize"),
+    ),
+    "skip_rescale": (
+        "skips the processor's rescaling of pixel values to [0, 1] (do_rescale off; for processors without do_normalize)",
+        SKIP_STEP.replace("STEP", "do_rescale"),
     ),
     "skip_l2_normalization": (
         "skips the L2 normalisation of embeddings (the normalize option read as false)",
@@ -268,7 +286,187 @@ def _make(original):
 _mutant_wrap({cls}, "_postprocess", _make)
 ''',
     ),
+    "ignore_prompt": (
+        "ignores the prompt: every point / box prompt replaced by a fixed one (mask generation)",
+        '''
+def _mutant_fixed_prompt(prompt):
+    prompt = dict(prompt)
+    if "points" in prompt:
+        prompt["points"], prompt["labels"] = [[8.0, 8.0]] * len(prompt["points"]), [1] * len(prompt["points"])
+    if "boxes" in prompt:
+        prompt["boxes"] = [[0.0, 0.0, 16.0, 16.0]] * len(prompt["boxes"])
+    return prompt
+
+
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        return original(self, task, processor, [(image, _mutant_fixed_prompt(p)) for image, p in batch], options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "swap_xy": (
+        "swaps x and y of every point and box corner (mask generation)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        swapped = []
+        for image, prompt in batch:
+            prompt = dict(prompt)
+            if "points" in prompt:
+                prompt["points"] = [[y, x] for x, y in prompt["points"]]
+            if "boxes" in prompt:
+                prompt["boxes"] = [[y0, x0, y1, x1] for x0, y0, x1, y1 in prompt["boxes"]]
+            swapped.append((image, prompt))
+        return original(self, task, processor, swapped, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "drop_mask": (
+        "drops a mask: the last mask (and its score) of every prompt",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        result["masks"] = [masks[:, :-1] for masks in result["masks"]]
+        result["scores"] = [scores[:, :-1] for scores in result["scores"]]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "drop_image": (
+        "drops an output: the last image of every batch (count and sizes kept)",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        result["images"] = result["images"][:-1]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "ignore_boxes": (
+        "ignores the page layout: every word box zeroed (document question answering)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        for span in inputs.get("spans", ()):
+            if "bbox" in span.get("feed", {{}}):
+                span["feed"]["bbox"] = span["feed"]["bbox"] * 0
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "ignore_document": (
+        "ignores the whole input: question, words and boxes replaced by fixed ones (document question answering)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        batch = [("the", ["the"] * len(words), [[0, 0, 10, 10]] * len(boxes)) for _, words, boxes in batch]
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "wrong_span": (
+        "wrong span: every answer span ends one token later (start..end+1)",
+        '''
+def _make(original):
+    def _best_spans(self, p_start, p_end, allowed, top_k, max_answer_len):
+        last = int(p_end.shape[0]) - 1
+        return [(s, min(e + 1, last), score) for s, e, score in original(self, p_start, p_end, allowed, top_k, max_answer_len)]
+    return _best_spans
+
+
+_mutant_wrap({cls}, "_best_spans", _make)
+''',
+    ),
+    "first_window_only": (
+        "drops the windows of long contexts: only the first window of each question is searched",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        if isinstance(inputs, dict) and "spans" in inputs:
+            seen, keep = set(), []
+            for i, span in enumerate(inputs["spans"]):
+                owner = span.get("pair", span.get("item"))
+                if owner not in seen:
+                    seen.add(owner)
+                    keep.append(i)
+            inputs["spans"] = [inputs["spans"][i] for i in keep]
+            if "encoded" in inputs:
+                inputs["encoded"] = {{k: v[keep] for k, v in inputs["encoded"].items()}}
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "no_overlap": (
+        "drops the overlap of long-context windows (doc_stride 1 instead of the default)",
+        '''
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        return original(self, task, processor, batch, dict(options, doc_stride=1), device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "mix_labels": (
+        "mixes up the candidate labels: their order reversed against the scores (zero-shot classification)",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        options = dict(options)
+        for key in ("candidate_labels", "labels"):
+            if isinstance(options.get(key), list) and len(options[key]) > 1:
+                options[key] = options[key][::-1]
+        return original(self, task, model, processor, inputs, outputs, single, options)
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
+    "ignore_multi_label": (
+        "ignores multi_label: labels always scored against each other (softmax), never alone",
+        '''
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        if "multi_label" in options:
+            options = dict(options, multi_label=False)
+        return original(self, task, model, processor, inputs, outputs, single, options)
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+''',
+    ),
 }
+# Constant-output mutants made of two others: media zeroed and text fixed; image zeroed and prompt fixed.
+MUTANTS["ignore_all"] = ("ignores the whole input: ignore_input and ignore_text together", MUTANTS["ignore_input"][1] + MUTANTS["ignore_text"][1])
+MUTANTS["ignore_image_and_prompt"] = ("ignores the whole input: ignore_input and ignore_prompt together", MUTANTS["ignore_input"][1] + MUTANTS["ignore_prompt"][1])
 
 # ---- families: class, the tests that serve them, and their mutants ---------------------------
 
@@ -285,34 +483,82 @@ FAMILIES = {
     "speech_seq2seq": ("SpeechSeq2seq", ["ignore_input"] + GENERATION),
     "audio_classification": ("AudioClassification", MEDIA),
     "text_to_audio": ("TextToAudio", ["ignore_text", "swap_rows", "silence", "truncate_audio"]),
-    "vision_text_dual_encoder": ("VisionTextDualEncoder", MEDIA + ["ignore_text", "skip_l2_normalization"]),
+    "vision_text_dual_encoder": ("VisionTextDualEncoder", MEDIA + ["ignore_text", "skip_l2_normalization", "mix_labels"]),
     # No skip_l2_normalization: CLAP's get_*_features already return unit vectors (an equivalent mutant).
-    "audio_text_dual_encoder": ("AudioTextDualEncoder", ["ignore_input", "ignore_text", "swap_rows", "drop_label"]),
+    "audio_text_dual_encoder": ("AudioTextDualEncoder", ["ignore_input", "ignore_text", "swap_rows", "drop_label", "mix_labels"]),
     "image_to_text": ("ImageToText", ["ignore_input", "ignore_text", "skip_normalization"] + GENERATION),
     "image_text_to_text": ("ImageTextToText", ["ignore_input", "ignore_text", "skip_normalization"] + GENERATION),
     "video": ("Video", MEDIA + ["ignore_text", "skip_l2_normalization"]),
+    # The tasks issue 12 added: families of their own, and tasks of the families above (each an
+    # entry here, run against its own tests; RUNTIME_FAMILY names the module the mutant goes into).
+    "visual_question_answering": ("VisualQuestionAnswering", ["ignore_all", "ignore_input", "ignore_text", "swap_rows", "drop_label", "skip_normalization"]),
+    "visual_question_answering_blip": ("ImageToText", ["ignore_all", "ignore_input", "ignore_text", "swap_rows", "drop_label", "truncate_generation", "skip_normalization"]),
+    "image_to_image": ("ImageToImage", ["ignore_input", "swap_rows", "drop_image", "skip_rescale"]),
+    "mask_generation": ("MaskGeneration", ["ignore_image_and_prompt", "ignore_input", "ignore_prompt", "swap_xy", "swap_rows", "drop_mask", "skip_normalization"]),
+    "document_question_answering": ("TextEncoder", ["ignore_document", "ignore_text", "ignore_boxes", "swap_rows", "drop_label", "wrong_span", "first_window_only"]),
+    "question_answering": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "wrong_span", "first_window_only", "no_overlap"]),
+    "zero_shot_classification": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "mix_labels", "ignore_multi_label"]),
+}
+# Entries that are a task of another runtime family: the family module their mutants go into.
+RUNTIME_FAMILY = {
+    "visual_question_answering_blip": "image_to_text",
+    "document_question_answering": "text_encoder",
+    "question_answering": "text_encoder",
+    "zero_shot_classification": "text_encoder",
+}
+# The mutant whose skillset's output does not depend on its input (every selected test must fail
+# against it): ignore_input, else ignore_text, unless named here.
+CONSTANT = {
+    "visual_question_answering": "ignore_all",
+    "visual_question_answering_blip": "ignore_all",
+    "mask_generation": "ignore_image_and_prompt",
+    "document_question_answering": "ignore_document",
+    "question_answering": "ignore_text",
+    "zero_shot_classification": "ignore_text",
 }
 # The tests that serve each family: (file in tests/python, -k expression). These compare the
 # family's CPU handler with transformers on the fixtures; bad-input and mock tests are left out.
 SELECTIONS = {
+    # test_pipeline_parity.py: each family's heads against transformers.pipeline().
     "text_encoder": [("test_text_encoder.py", "matches_transformers or normalize_gives or overrides_the_head or truncated_with or real_minilm"),
-                     ("test_table_qa.py", "matches_the_pipeline or depend_on_the_table")],
-    "text_decoder": [("test_text_generation.py", "decoder_matches or left_padded or defaults_from or per_call or chat_messages")],
+                     ("test_table_qa.py", "matches_the_pipeline or depend_on_the_table"),
+                     ("test_pipeline_parity.py", "fill_mask or text_classification or token_classification")],
+    "text_decoder": [("test_text_generation.py", "decoder_matches or left_padded or defaults_from or per_call or chat_messages"),
+                     ("test_pipeline_parity.py", "text_generation_greedy")],
     "text_encoder_decoder": [("test_text_generation.py", "seq2seq_matches")],
-    "vision_encoder": [("test_vision.py", "classification_matches or embedding_matches or image_form or pooling_that")],
-    "object_detection": [("test_vision.py", "detection_matches")],
-    "image_segmentation": [("test_vision.py", "segmentation_matches or depth_estimation_matches")],
+    "vision_encoder": [("test_vision.py", "classification_matches or embedding_matches or image_form or pooling_that"),
+                       ("test_pipeline_parity.py", "image_classification")],
+    "object_detection": [("test_vision.py", "detection_matches"), ("test_pipeline_parity.py", "object_detection")],
+    "image_segmentation": [("test_vision.py", "segmentation_matches or depth_estimation_matches"), ("test_pipeline_parity.py", "depth_estimation")],
     # hf_wav2vec2 serves a wav2vec2 classification checkpoint through this family too.
-    "speech_ctc": [("test_audio.py", "ctc_transcription or ctc_wav or serves_a_classification or (audio_classification_matches and not spectrogram)")],
+    "speech_ctc": [("test_audio.py", "ctc_transcription or ctc_wav or serves_a_classification or (audio_classification_matches and not spectrogram)"),
+                   ("test_pipeline_parity.py", "speech_recognition_ctc")],
     "speech_seq2seq": [("test_audio.py", "whisper_greedy or whisper_flags or whisper_language")],
-    "audio_classification": [("test_audio.py", "audio_classification_matches and spectrogram")],
-    "text_to_audio": [("test_audio.py", "speecht5_speech"), ("test_text_to_waveform.py", "bark_matches")],
-    "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts")],
-    "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches")],
+    "audio_classification": [("test_audio.py", "audio_classification_matches and spectrogram"), ("test_pipeline_parity.py", "audio_classification")],
+    "text_to_audio": [("test_audio.py", "speecht5_speech"), ("test_text_to_waveform.py", "vits_matches or musicgen_matches or bark_matches")],
+    "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts"),
+                                 ("test_zero_shot_dual.py", "zero_shot_image_classification_matches")],
+    "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches"), ("test_zero_shot_dual.py", "zero_shot_audio_classification_matches")],
     "image_to_text": [("test_multimodal.py", "captions_match")],
     "image_text_to_text": [("test_multimodal.py", "llava_prompt or llava_messages")],
     "video": [("test_multimodal.py", "videomae_classification or xclip_matches")],
+    "visual_question_answering": [("test_visual_qa.py", "vilt_matches")],
+    "visual_question_answering_blip": [("test_visual_qa.py", "blip_vqa_head")],
+    "image_to_image": [("test_image_to_image.py", "matches_the_pipeline")],
+    "mask_generation": [("test_mask_generation.py", "match_the_documented_use")],
+    "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page")],
+    "question_answering": [("test_text_heads.py", "question_answering_matches or long_context or impossible_answer")],
+    "zero_shot_classification": [("test_text_heads.py", "zero_shot_classification_matches")],
 }
+
+
+def runtime_family(family):
+    return RUNTIME_FAMILY.get(family, family)
+
+
+def constant_mutant(family):
+    mutants = FAMILIES[family][1]
+    return CONSTANT.get(family) or ("ignore_input" if "ignore_input" in mutants else "ignore_text")
 
 
 def mutant_source(family, name):
@@ -384,7 +630,7 @@ def loaded_mutant(skillsets, family):
         spec = importlib.util.spec_from_file_location(name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
         runtime = sys.modules[name] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(runtime)
-    return getattr(runtime.family(family), "_SKILLGEN_MUTANT", None)
+    return getattr(runtime.family(runtime_family(family)), "_SKILLGEN_MUTANT", None)
 
 
 def worker(args):
@@ -418,7 +664,7 @@ def worker(args):
             continue
         start = time.time()
         copy = copy_skillsets(args.skillsets, os.path.join(base, name))
-        with open(os.path.join(copy, "skillgen_runtime", "families", family + ".py"), "a", encoding="utf-8") as f:
+        with open(os.path.join(copy, "skillgen_runtime", "families", runtime_family(family) + ".py"), "a", encoding="utf-8") as f:
             f.write(mutant_source(family, name))
         try:
             marker = loaded_mutant(copy, family)
@@ -430,7 +676,7 @@ def worker(args):
         if marker != name:
             record(mutant=name, status="error", detail=detail, seconds=round(time.time() - start, 1))
             continue
-        constant = name == "ignore_input" or (name == "ignore_text" and "ignore_input" not in FAMILIES[family][1])
+        constant = name == constant_mutant(family)
         code, collector = run_tests(copy, family, exitfirst=not constant)
         failed = [n for n, _ in collector.failed]
         if constant:
@@ -473,7 +719,7 @@ def main():
     if args.list:
         for family in families:
             for name in FAMILIES[family][1]:
-                print("%-26s %-22s %s" % (family, name, MUTANTS[name][0]))
+                print("%-30s %-23s %s" % (family, name, MUTANTS[name][0]))
         return 0
     for path in (args.skillsets, args.fixtures):
         if not os.path.isdir(path):
@@ -526,10 +772,10 @@ def print_family(results, family, returncode, log):
     with open(results, encoding="utf-8") as f:
         entries = [e for e in (json.loads(line) for line in f if line.strip()) if e["family"] == family]
     if not entries or returncode not in (0, 1):
-        print("%-26s worker exited %s; see %s" % (family, returncode, log))
+        print("%-30s worker exited %s; see %s" % (family, returncode, log))
     for e in entries:
         label = {"killed": "killed", "survived": "SURVIVED", "ok": "baseline", "error": "ERROR"}[e["status"]]
-        print("%-26s %-22s %-8s %5.1fs  %s" % (family, e["mutant"], label, e.get("seconds", 0), e["detail"]), flush=True)
+        print("%-30s %-23s %-8s %5.1fs  %s" % (family, e["mutant"], label, e.get("seconds", 0), e["detail"]), flush=True)
 
 
 if __name__ == "__main__":

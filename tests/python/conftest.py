@@ -1,9 +1,11 @@
-"""Shared fixtures: where the generated skillsets and the tiny fixture models are, and the three
-ways the host loads a skillset file (package submodule, bare file, exec into globals)."""
+"""Shared fixtures: where the generated skillsets and the tiny fixture models are, the three
+ways the host loads a skillset file (package submodule, bare file, exec into globals), and
+skillsets generated for one model with the built binary (`generated_skillset`)."""
 import importlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -11,6 +13,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SKILLSETS = os.environ.get("SKILLGEN_SKILLSETS", os.path.join(ROOT, "target", "test-output", "skillsets"))
 FIXTURES = os.environ.get("SKILLGEN_FIXTURES", os.path.join(ROOT, "target", "test-fixtures"))
+# The built binary: SKILLGEN_BIN, else cargo's debug build (CARGO_TARGET_DIR when set).
+BINARY = os.environ.get("SKILLGEN_BIN") or os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "debug", "skillgen")
 
 
 # ---- skips fail the run unless listed here, with a reason that holds on this machine ----------
@@ -163,3 +167,44 @@ def fixtures():
     if not os.path.isdir(FIXTURES):
         raise RuntimeError("no fixture models at " + FIXTURES + "; run tests/run.sh")
     return FIXTURES
+
+
+def generate_skillset(folder, model_id, model_type):
+    """The skillset class of `model_type`, generated with the built binary into `folder` from a
+    models.toml naming only `model_id` and its model_type (no cached config: the model types
+    outside the default models.toml). The runtime beside it is the one under test: with
+    SKILLGEN_SKILLSETS set, a copy of that folder's skillgen_runtime/ (so the mutation check's
+    broken copy is what runs), else the one the binary vendors."""
+    folder = str(folder)
+    models = os.path.join(folder, "models.toml")
+    with open(models, "w", encoding="utf-8") as f:
+        f.write('[[model]]\nid = "%s"\nmodel_type = "%s"\n' % (model_id, model_type))
+    os.makedirs(os.path.join(folder, "autoconfigs"), exist_ok=True)
+    out = os.path.join(folder, "out")
+    run = subprocess.run([BINARY, "generate", "--models", models, "--autoconfigs", os.path.join(folder, "autoconfigs"), "--out", out],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, "skillgen generate failed: " + run.stderr[-2000:]
+    skillsets = os.path.join(out, "skillsets")
+    if os.environ.get("SKILLGEN_SKILLSETS"):
+        shutil.rmtree(os.path.join(skillsets, "skillgen_runtime"))
+        shutil.copytree(os.path.join(SKILLSETS, "skillgen_runtime"), os.path.join(skillsets, "skillgen_runtime"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    name = "hf_" + model_type
+    spec = importlib.util.spec_from_file_location(name, os.path.join(skillsets, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name.replace("-", "_"))
+
+
+@pytest.fixture(scope="session")
+def generated_skillset(tmp_path_factory):
+    """generated_skillset(model_id, model_type) -> the skillset class (generate_skillset), made
+    once per session."""
+    made = {}
+
+    def make(model_id, model_type):
+        if (model_id, model_type) not in made:
+            made[model_id, model_type] = generate_skillset(tmp_path_factory.mktemp(model_type), model_id, model_type)
+        return made[model_id, model_type]
+
+    return make

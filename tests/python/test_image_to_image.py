@@ -1,11 +1,9 @@
 """image_to_image (super-resolution heads) on a tiny offline Swin2SR (tests/fixtures/
 fixtures_tasks.py), against transformers 4's image-to-image pipeline algorithm (removed in
 transformers 5; the head kept): processor → reconstruction → clamp [0, 1] → uint8, here cropped to
-the input size times the upscale factor. The swin2sr skillset is generated here from a models.toml
-naming only its model_type."""
-import importlib.util
+the input size times the upscale factor. The swin2sr skillset is generated with the built binary
+(conftest.generated_skillset)."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -13,9 +11,8 @@ import torch
 import transformers
 from PIL import Image
 
-from conftest import ROOT
+import expect
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 
 
 def images():
@@ -24,16 +21,8 @@ def images():
 
 
 @pytest.fixture(scope="module")
-def swin2sr(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("swin2sr")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "caidas/swin2SR-classical-sr-x2-64"\nmodel_type = "swin2sr"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_swin2sr", root / "out" / "skillsets" / "hf_swin2sr.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_swin2sr({"torch": torch, "transformers": transformers}, {})
+def swin2sr(generated_skillset, fixtures):
+    skill = generated_skillset("caidas/swin2SR-classical-sr-x2-64", "swin2sr")({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "swin2sr"), "cpu", "cpu")
     return skill, handler
 
@@ -56,14 +45,17 @@ def test_super_resolution_matches_the_pipeline_algorithm(fixtures, swin2sr):
     result = handler(images())
     assert result["implementation_type"] == "REAL", result
     assert result["upscale"] == 2 and result["count"] == 2
-    for image, got, size in zip(images(), result["images"], result["sizes"]):
-        assert size == [image.size[0] * 2, image.size[1] * 2] and list(got.size) == size
-        want = reference(path, image)
+    wanted = [reference(path, image) for image in images()]
+    for (got, size), want in expect.pairs(zip(result["images"], result["sizes"]), wanted, "images"):
+        assert size == [want.shape[1], want.shape[0]] and list(got.size) == size
         assert np.array_equal(np.asarray(got), want)
     single = handler({"image": images()[0]})
-    assert np.array_equal(np.asarray(single["images"][0]), np.asarray(result["images"][0]))
-    other = handler(np.asarray(images()[0])[::-1].copy())
-    assert not np.array_equal(np.asarray(other["images"][0]), np.asarray(result["images"][0]))
+    assert len(single["images"]) == 1 and np.array_equal(np.asarray(single["images"][0]), wanted[0])
+    # The image matters: a flipped image's reference differs, and the skillset follows it.
+    flipped = np.asarray(images()[0])[::-1].copy()
+    other = reference(path, Image.fromarray(flipped))
+    assert (other.astype(int) - wanted[0].astype(int)).any()
+    assert np.array_equal(np.asarray(handler(flipped)["images"][0]), other)
     assert skill.__test__("swin2sr", handler, "cpu")["ok"]
 
 

@@ -1,11 +1,10 @@
-"""mask_generation (SAM) on a tiny offline SamModel (tests/fixtures/fixtures_tasks.py), against
+"""mask_generation (SAM) on a tiny offline SamModel (`sam-wide`, tests/fixtures/fixtures_input_dependent.py:
+its masks depend on the image), against
 SAM's documented use (processor with the prompts → model → processor.post_process_masks). The
 mask-generation pipeline of transformers answers another question (an automatic grid of points
 over the whole image), so it is not the reference for prompted masks. The sam skillset is
-generated here from a models.toml naming only its model_type."""
-import importlib.util
+generated with the built binary (conftest.generated_skillset)."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -13,27 +12,18 @@ import torch
 import transformers
 from PIL import Image
 
-from conftest import ROOT
-
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
+import expect
 
 
-def image():
-    return Image.fromarray((np.random.RandomState(2).rand(40, 50, 3) * 255).astype("uint8"))
+
+def image(seed=2, size=(40, 50)):
+    return Image.fromarray((np.random.RandomState(seed).rand(*size, 3) * 255).astype("uint8"))
 
 
 @pytest.fixture(scope="module")
-def sam(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("sam")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "facebook/sam-vit-base"\nmodel_type = "sam"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_sam", root / "out" / "skillsets" / "hf_sam.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_sam({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "sam"), "cpu", "cpu")
+def sam(generated_skillset, fixtures):
+    skill = generated_skillset("facebook/sam-vit-base", "sam")({"torch": torch, "transformers": transformers}, {})
+    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "sam-wide"), "cpu", "cpu")
     return skill, handler
 
 
@@ -50,21 +40,32 @@ def reference(path, img, multimask=True, **prompts):
 def test_sam_points_and_boxes_match_the_documented_use(fixtures, sam):
     skill, handler = sam
     assert skill.FAMILY == "mask_generation" and handler.task == "mask_generation"
-    path = os.path.join(fixtures, "sam")
+    path = os.path.join(fixtures, "sam-wide")
     result = handler({"image": image(), "points": [[10, 20], [30, 12]], "labels": [1, 0]})
     assert result["implementation_type"] == "REAL", result
     masks, scores = reference(path, image(), input_points=[[[[10, 20], [30, 12]]]], input_labels=[[[1, 0]]])
     assert result["masks"][0].shape == (1, 3, 40, 50)
     assert torch.equal(result["masks"][0], masks)
-    assert torch.allclose(result["scores"][0], scores, atol=1e-4)
+    expect.close(result["scores"][0], scores, "scores")
     boxes = handler([{"image": image(), "boxes": [[5, 5, 30, 30], [20, 10, 45, 35]], "multimask_output": False}])
-    masks, scores = reference(path, image(), multimask=False, input_boxes=[[[5, 5, 30, 30], [20, 10, 45, 35]]])
+    box_masks, box_scores = reference(path, image(), multimask=False, input_boxes=[[[5, 5, 30, 30], [20, 10, 45, 35]]])
     assert boxes["masks"][0].shape == (2, 1, 40, 50)
-    assert torch.equal(boxes["masks"][0], masks)
-    assert torch.allclose(boxes["scores"][0], scores, atol=1e-4)
-    # The prompt matters.
-    other = handler({"image": image(), "points": [[45, 35]]})
-    assert not torch.allclose(other["scores"][0], result["scores"][0])
+    assert torch.equal(boxes["masks"][0], box_masks)
+    expect.close(boxes["scores"][0], box_scores, "scores")
+    expect.rows_differ(box_scores, "scores of two boxes")
+    # The prompt matters, and the image.
+    other_point = reference(path, image(), input_points=[[[[45, 35]]]])
+    expect.differ(scores, other_point[1], "scores of two prompts")
+    assert not torch.equal(masks, other_point[0])
+    other_image = reference(path, image(3), input_points=[[[[10, 20], [30, 12]]]], input_labels=[[[1, 0]]])
+    expect.differ(scores, other_image[1], "scores of two images")
+    # A batch: two images with their own prompts, each as alone.
+    batch = handler([{"image": image(), "points": [[10, 20], [30, 12]], "labels": [1, 0]}, {"image": image(4, (30, 44)), "points": [[5, 25]]}])
+    wanted = [(masks, scores), reference(path, image(4, (30, 44)), input_points=[[[[5, 25]]]])]
+    assert batch["count"] == 2
+    for (got_masks, got_scores), (want_masks, want_scores) in expect.pairs(zip(batch["masks"], batch["scores"]), wanted, "masks"):
+        assert got_masks.shape == want_masks.shape and torch.equal(got_masks, want_masks)
+        expect.close(got_scores, want_scores, "scores")
     assert skill.__test__("sam", handler, "cpu")["ok"]
 
 

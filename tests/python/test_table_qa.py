@@ -1,44 +1,27 @@
 """table_question_answering (TAPAS) on a tiny offline TapasForQuestionAnswering with an aggregation
 head (tests/fixtures/fixtures_table_bark.py), against transformers' table-question-answering
-pipeline on the same tables and queries. The tapas skillset is generated here from a models.toml
-naming only its model_type."""
-import importlib.util
+pipeline on the same tables and queries. The tapas skillset is generated with the built binary
+(conftest.generated_skillset)."""
 import os
-import shutil
-import subprocess
 import sys
 
 import pandas as pd
 import pytest
 import torch
 import transformers
-from conftest import ROOT, SKILLSETS
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 TABLE = {"animal": ["cat", "dog", "fox"], "city": ["paris", "france", "the"], "count": ["12", "7", "30"]}
 OTHER_TABLE = {"name": ["the dog", "a cat"], "weather": ["sunny", "breeze"]}
 QUERIES = ["the dog", "paris weather", "what is the capital of france?", "a cat sat on the mat"]
 
 
-def load_tapas(root):
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "google/tapas-base-finetuned-wtq"\nmodel_type = "tapas"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    # The thin file runs over the suite's runtime (SKILLGEN_SKILLSETS), so the mutation check's
-    # broken copies reach it too.
-    runtime = root / "out" / "skillsets" / "skillgen_runtime"
-    shutil.rmtree(runtime)
-    shutil.copytree(os.path.join(SKILLSETS, "skillgen_runtime"), runtime, ignore=shutil.ignore_patterns("__pycache__"))
-    spec = importlib.util.spec_from_file_location("hf_tapas", root / "out" / "skillsets" / "hf_tapas.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.hf_tapas({"torch": torch, "transformers": transformers}, {})
+def load_tapas(generated_skillset):
+    return generated_skillset("google/tapas-base-finetuned-wtq", "tapas")({"torch": torch, "transformers": transformers}, {})
 
 
 @pytest.fixture(scope="module")
-def tapas(tmp_path_factory, fixtures):
-    skill = load_tapas(tmp_path_factory.mktemp("tapas"))
+def tapas(generated_skillset, fixtures):
+    skill = load_tapas(generated_skillset)
     path = os.path.join(fixtures, "tapas-wtq")
     _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
     return skill, handler, transformers.pipeline("table-question-answering", model=path)
@@ -93,8 +76,8 @@ def test_table_qa_bad_input_is_an_error_dict(tapas, bad):
     assert result["implementation_type"] == "ERROR" and result["error"], result
 
 
-def test_table_qa_without_pandas_is_an_error_handler(tmp_path, fixtures, monkeypatch):
-    skill = load_tapas(tmp_path)
+def test_table_qa_without_pandas_is_an_error_handler(generated_skillset, fixtures, monkeypatch):
+    skill = load_tapas(generated_skillset)
     monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "tapas-wtq"), "cpu", "cpu")
     result = handler({"table": TABLE, "query": "the dog"})

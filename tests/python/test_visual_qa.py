@@ -2,11 +2,9 @@
 answer classifier: its own family) against transformers 4's visual-question-answering pipeline
 algorithm (removed in transformers 5; the heads kept): sigmoid over the answer logits, top-k from
 id2label; and blip's generative VQA head through the blip file (image_to_text family) against
-generate() + decode. The vilt skillset is generated here from a models.toml naming only its
-model_type (no cached config), with the built binary."""
-import importlib.util
+generate() + decode. The vilt skillset is generated with the built binary
+(conftest.generated_skillset)."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -14,9 +12,9 @@ import torch
 import transformers
 from PIL import Image
 
-from conftest import ROOT, load_bare
+import expect
+from conftest import load_bare
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 QUESTIONS = ["how many cats are there?", "what color is the dog?"]
 
 
@@ -26,17 +24,8 @@ def images():
 
 
 @pytest.fixture(scope="module")
-def vilt_class(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vilt")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "dandelin/vilt-b32-finetuned-vqa"\nmodel_type = "vilt"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    path = root / "out" / "skillsets" / "hf_vilt.py"
-    spec = importlib.util.spec_from_file_location("hf_vilt", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.hf_vilt
+def vilt_class(generated_skillset):
+    return generated_skillset("dandelin/vilt-b32-finetuned-vqa", "vilt")
 
 
 def resources():
@@ -67,15 +56,18 @@ def test_vilt_matches_the_pipeline_algorithm(fixtures, vilt_class):
         assert result["implementation_type"] == "REAL", result
         expected = reference_vilt(path, image, question, 3)
         assert [a["answer"] for a in result["answers"][0]] == [a["answer"] for a in expected]
-        assert [a["score"] for a in result["answers"][0]] == pytest.approx([a["score"] for a in expected], abs=1e-4)
-        got.append(result["answers"][0])
-    assert got[0] != got[1]  # the question matters
+        expect.close([a["score"] for a in result["answers"][0]], [a["score"] for a in expected], "answer scores")
+        got.append(expected)
+    expect.differ([a["score"] for a in got[0]], [a["score"] for a in got[1]], "answer scores of two questions")
+    # the image matters too
+    expect.differ([a["score"] for a in got[0]], [a["score"] for a in reference_vilt(path, images()[1], QUESTIONS[0], 3)], "answer scores of two images")
     # A batch: one question per image, each answered as alone.
     batch = handler({"image": images(), "question": QUESTIONS, "top_k": 2})
-    for image, question, answers in zip(images(), QUESTIONS, batch["answers"]):
-        expected = reference_vilt(path, image, question, 2)
+    wanted = [reference_vilt(path, image, question, 2) for image, question in zip(images(), QUESTIONS)]
+    for answers, expected in expect.pairs(batch["answers"], wanted, "answers"):
         assert [a["answer"] for a in answers] == [a["answer"] for a in expected]
-        assert [a["score"] for a in answers] == pytest.approx([a["score"] for a in expected], abs=1e-4)
+        expect.close([a["score"] for a in answers], [a["score"] for a in expected], "answer scores")
+    expect.differ([a["score"] for a in wanted[0]], [a["score"] for a in wanted[1]], "answer scores of the batch's rows")
     report = skill.__test__(path, handler, "cpu")
     assert report["ok"], report
 
@@ -87,16 +79,26 @@ def test_blip_vqa_head_goes_through_the_blip_file(fixtures):
     assert handler.task == "visual_question_answering"
     processor = transformers.AutoProcessor.from_pretrained(path)
     model = transformers.BlipForQuestionAnswering.from_pretrained(path).eval()
+
+    def reference(image, question):
+        inputs = processor(images=image, text=question, return_tensors="pt")
+        with torch.no_grad():
+            ids = model.generate(**inputs, max_new_tokens=6)
+        return processor.tokenizer.decode(ids[0], skip_special_tokens=True).strip()
+
     answers = []
     for question in QUESTIONS:
         result = handler({"image": images()[0], "question": question, "max_new_tokens": 6})
         assert result["implementation_type"] == "REAL", result
-        inputs = processor(images=images()[0], text=question, return_tensors="pt")
-        with torch.no_grad():
-            ids = model.generate(**inputs, max_new_tokens=6)
-        assert result["answers"][0][0]["answer"] == processor.tokenizer.decode(ids[0], skip_special_tokens=True).strip()
+        assert [a["answer"] for a in result["answers"][0]] == [reference(images()[0], question)]
         answers.append(result["answers"][0][0]["answer"])
-    assert answers[0] != answers[1]
+    assert answers[0] != answers[1]  # the question matters
+    assert reference(images()[1], QUESTIONS[0]) != answers[0]  # and the image
+    # A batch: one question per image, each answered as alone.
+    batch = handler({"image": images(), "question": QUESTIONS, "max_new_tokens": 6})
+    wanted = [reference(image, question) for image, question in zip(images(), QUESTIONS)]
+    assert [[a["answer"] for a in row] for row in batch["answers"]] == [[w] for w in wanted]
+    assert len(set(wanted)) == 2
     report = skill.__test__(path, handler, "cpu")
     assert report["ok"], report
 
