@@ -50,6 +50,7 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        TextRecognition => "text_recognition",
     }
 }
 
@@ -83,6 +84,7 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        TextRecognition => "text_recognition",
     }
 }
 
