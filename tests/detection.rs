@@ -690,6 +690,21 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
         ),
+        (
+            "magic-leap-community/superpoint",
+            r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,
+            "superpoint:keypoints/keypoint_detection",
+        ),
+        (
+            "magic-leap-community/superglue_outdoor",
+            r#"{"model_type": "superglue", "architectures": ["SuperGlueForKeypointMatching"]}"#,
+            "superglue:keypoints/keypoint_matching",
+        ),
+        (
+            "PaddlePaddle/PP-OCRv5_server_rec_safetensors",
+            r#"{"model_type": "pp_ocrv5_server_rec", "architectures": ["PPOCRV5ServerRecForTextRecognition"]}"#,
+            "pp_ocrv5_server_rec:text_recognition/text_recognition",
+        ),
     ];
     for (id, json, want) in served {
         assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");
@@ -699,11 +714,6 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "google/tapas-base-finetuned-wtq",
             r#"{"model_type": "tapas", "architectures": ["TapasForQuestionAnswering"]}"#,
             "table-question-answering",
-        ),
-        (
-            "magic-leap-community/superpoint",
-            r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,
-            "keypoint-detection",
         ),
         (
             "ibm/patchtst-etth1-forecasting",

@@ -33,6 +33,7 @@ FAMILIES = {
     "image_to_image": ("image_to_image", "ImageToImage"),
     "mask_generation": ("mask_generation", "MaskGeneration"),
     "text_recognition": ("text_recognition", "TextRecognition"),
+    "keypoints": ("keypoints", "Keypoints"),
 }
 
 

@@ -50,6 +50,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/image_to_image.py",
     "skillgen_runtime/families/image_text_to_text.py",
     "skillgen_runtime/families/image_to_text.py",
+    "skillgen_runtime/families/keypoints.py",
     "skillgen_runtime/families/mask_generation.py",
     "skillgen_runtime/families/object_detection.py",
     "skillgen_runtime/families/speech_ctc.py",

@@ -51,6 +51,7 @@ name_enum! {
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
         TextRecognition => "text_recognition",
+        Keypoints => "keypoints",
     }
 }
 
@@ -85,6 +86,8 @@ name_enum! {
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
         TextRecognition => "text_recognition",
+        KeypointDetection => "keypoint_detection",
+        KeypointMatching => "keypoint_matching",
     }
 }
 
