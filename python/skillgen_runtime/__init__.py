@@ -34,6 +34,7 @@ FAMILIES = {
     "mask_generation": ("mask_generation", "MaskGeneration"),
     "text_recognition": ("text_recognition", "TextRecognition"),
     "keypoints": ("keypoints", "Keypoints"),
+    "time_series": ("time_series", "TimeSeries"),
 }
 
 

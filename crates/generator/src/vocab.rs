@@ -52,6 +52,7 @@ name_enum! {
         MaskGeneration => "mask_generation",
         TextRecognition => "text_recognition",
         Keypoints => "keypoints",
+        TimeSeries => "time_series",
     }
 }
 
@@ -88,6 +89,7 @@ name_enum! {
         TextRecognition => "text_recognition",
         KeypointDetection => "keypoint_detection",
         KeypointMatching => "keypoint_matching",
+        TimeSeriesForecasting => "time_series_forecasting",
     }
 }
 
