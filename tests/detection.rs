@@ -705,6 +705,16 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             r#"{"model_type": "pp_ocrv5_server_rec", "architectures": ["PPOCRV5ServerRecForTextRecognition"]}"#,
             "pp_ocrv5_server_rec:text_recognition/text_recognition",
         ),
+        (
+            "usyd-community/vitpose-base-simple",
+            r#"{"model_type": "vitpose", "architectures": ["VitPoseForPoseEstimation"]}"#,
+            "vitpose:pose_estimation/pose_estimation",
+        ),
+        (
+            "google/timesfm-2.0-500m-pytorch",
+            r#"{"model_type": "timesfm", "architectures": ["TimesFmModelForPrediction"]}"#,
+            "timesfm:time_series/time_series_forecasting",
+        ),
     ];
     for (id, json, want) in served {
         assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");

@@ -35,6 +35,7 @@ FAMILIES = {
     "text_recognition": ("text_recognition", "TextRecognition"),
     "keypoints": ("keypoints", "Keypoints"),
     "time_series": ("time_series", "TimeSeries"),
+    "pose_estimation": ("pose_estimation", "PoseEstimation"),
 }
 
 

@@ -53,6 +53,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/keypoints.py",
     "skillgen_runtime/families/mask_generation.py",
     "skillgen_runtime/families/object_detection.py",
+    "skillgen_runtime/families/pose_estimation.py",
     "skillgen_runtime/families/speech_ctc.py",
     "skillgen_runtime/families/speech_seq2seq.py",
     "skillgen_runtime/families/text_decoder.py",

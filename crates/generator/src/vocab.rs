@@ -53,6 +53,7 @@ name_enum! {
         TextRecognition => "text_recognition",
         Keypoints => "keypoints",
         TimeSeries => "time_series",
+        PoseEstimation => "pose_estimation",
     }
 }
 
@@ -90,6 +91,7 @@ name_enum! {
         KeypointDetection => "keypoint_detection",
         KeypointMatching => "keypoint_matching",
         TimeSeriesForecasting => "time_series_forecasting",
+        PoseEstimation => "pose_estimation",
     }
 }
 
