@@ -711,6 +711,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "vitpose:pose_estimation/pose_estimation",
         ),
         (
+            "hustvl/vitmatte-small-composition-1k",
+            r#"{"model_type": "vitmatte", "architectures": ["VitMatteForImageMatting"]}"#,
+            "vitmatte:image_matting/image_matting",
+        ),
+        (
             "google/timesfm-2.0-500m-pytorch",
             r#"{"model_type": "timesfm", "architectures": ["TimesFmModelForPrediction"]}"#,
             "timesfm:time_series/time_series_forecasting",

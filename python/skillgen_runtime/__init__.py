@@ -36,6 +36,7 @@ FAMILIES = {
     "keypoints": ("keypoints", "Keypoints"),
     "time_series": ("time_series", "TimeSeries"),
     "pose_estimation": ("pose_estimation", "PoseEstimation"),
+    "image_matting": ("image_matting", "ImageMatting"),
 }
 
 

@@ -46,6 +46,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",
+    "skillgen_runtime/families/image_matting.py",
     "skillgen_runtime/families/image_segmentation.py",
     "skillgen_runtime/families/image_to_image.py",
     "skillgen_runtime/families/image_text_to_text.py",

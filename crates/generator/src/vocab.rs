@@ -54,6 +54,7 @@ name_enum! {
         Keypoints => "keypoints",
         TimeSeries => "time_series",
         PoseEstimation => "pose_estimation",
+        ImageMatting => "image_matting",
     }
 }
 
@@ -92,6 +93,7 @@ name_enum! {
         KeypointMatching => "keypoint_matching",
         TimeSeriesForecasting => "time_series_forecasting",
         PoseEstimation => "pose_estimation",
+        ImageMatting => "image_matting",
     }
 }
 
