@@ -716,6 +716,16 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "vitmatte:image_matting/image_matting",
         ),
         (
+            "ibm-granite/granite-timeseries-patchtst",
+            r#"{"model_type": "patchtst", "architectures": ["PatchTSTForClassification"]}"#,
+            "patchtst:time_series/time_series_classification",
+        ),
+        (
+            "ibm-granite/granite-timeseries-patchtsmixer",
+            r#"{"model_type": "patchtsmixer", "architectures": ["PatchTSMixerForRegression"]}"#,
+            "patchtsmixer:time_series/time_series_regression",
+        ),
+        (
             "google/timesfm-2.0-500m-pytorch",
             r#"{"model_type": "timesfm", "architectures": ["TimesFmModelForPrediction"]}"#,
             "timesfm:time_series/time_series_forecasting",
@@ -733,7 +743,7 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
         (
             "ibm/patchtst-etth1-forecasting",
             r#"{"model_type": "patchtst", "architectures": ["PatchTSTForPrediction"]}"#,
-            "time-series",
+            "no transformers auto table lists",
         ),
         (
             "bert-base-uncased@mc",

@@ -92,6 +92,8 @@ name_enum! {
         KeypointDetection => "keypoint_detection",
         KeypointMatching => "keypoint_matching",
         TimeSeriesForecasting => "time_series_forecasting",
+        TimeSeriesClassification => "time_series_classification",
+        TimeSeriesRegression => "time_series_regression",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
     }
