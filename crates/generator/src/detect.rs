@@ -1138,6 +1138,15 @@ pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)>
             }
         }
     }
+    // Heads no auto table lists: their task cannot be told, so a file refuses them at load too.
+    for class in &info.unlisted_heads {
+        if !out.iter().any(|(c, _)| c == class) {
+            out.push((
+                class.clone(),
+                "(none: no auto table lists this head)".to_string(),
+            ));
+        }
+    }
     out.sort();
     out
 }
