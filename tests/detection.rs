@@ -716,6 +716,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "vitmatte:image_matting/image_matting",
         ),
         (
+            "PaddlePaddle/SLANeXt_wired_safetensors",
+            r#"{"model_type": "slanext", "architectures": ["SLANeXtForTableRecognition"]}"#,
+            "slanext:text_recognition/table_recognition",
+        ),
+        (
             "ibm-granite/granite-timeseries-patchtst",
             r#"{"model_type": "patchtst", "architectures": ["PatchTSTForClassification"]}"#,
             "patchtst:time_series/time_series_classification",

@@ -69,3 +69,31 @@ def test_text_recognition_bad_input_is_an_error_dict(ocr, bad):
     _, handler = ocr
     result = handler(bad)
     assert result["implementation_type"] == "ERROR" and result["error"], result
+
+
+def test_table_recognition_matches_the_processor_recipe(tmp_path, fixtures):
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nid = "PaddlePaddle/SLANeXt_wired_safetensors"\nmodel_type = "slanext"\n')
+    (tmp_path / "autoconfigs").mkdir()
+    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(tmp_path / "autoconfigs"), "--out", str(tmp_path / "out")], check=True, capture_output=True)
+    spec = importlib.util.spec_from_file_location("hf_slanext", tmp_path / "out" / "skillsets" / "hf_slanext.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    skill = module.hf_slanext({"torch": torch, "transformers": transformers}, {})
+    path = os.path.join(fixtures, "slanext")
+    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+    assert skill.FAMILY == "text_recognition" and handler.task == "table_recognition"
+    rng = np.random.RandomState(5)
+    tables = [Image.fromarray((rng.rand(40, 60, 3) * 255).astype("uint8")), Image.fromarray((rng.rand(64, 30, 3) * 255).astype("uint8"))]
+    result = handler(tables)
+    assert result["implementation_type"] == "REAL", result
+    processor = transformers.AutoImageProcessor.from_pretrained(path)
+    model = transformers.AutoModelForTableRecognition.from_pretrained(path).eval()
+    for image, structure, html, score in zip(tables, result["structure"], result["html"], result["structure_score"]):
+        with torch.no_grad():
+            want = processor.post_process_table_recognition(model(**processor(images=image, return_tensors="pt")))
+        assert structure == want["structure"] and html == "".join(want["structure"])
+        assert math.isclose(score, want["structure_score"], rel_tol=1e-6)
+        assert structure[:3] == ["<html>", "<body>", "<table>"] and len(structure) > 6
+    assert result["structure"][0] != result["structure"][1]
+    assert skill.__test__("slanext", handler, "cpu")["ok"]

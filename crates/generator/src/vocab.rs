@@ -94,6 +94,7 @@ name_enum! {
         TimeSeriesForecasting => "time_series_forecasting",
         TimeSeriesClassification => "time_series_classification",
         TimeSeriesRegression => "time_series_regression",
+        TableRecognition => "table_recognition",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
     }
