@@ -721,6 +721,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "slanext:text_recognition/table_recognition",
         ),
         (
+            "edbeeching/decision-transformer-gym-hopper-medium",
+            r#"{"model_type": "decision_transformer", "architectures": ["DecisionTransformerModel"]}"#,
+            "decision_transformer:trajectory/action_prediction",
+        ),
+        (
             "ibm-granite/granite-timeseries-patchtst",
             r#"{"model_type": "patchtst", "architectures": ["PatchTSTForClassification"]}"#,
             "patchtst:time_series/time_series_classification",

@@ -37,6 +37,7 @@ FAMILIES = {
     "time_series": ("time_series", "TimeSeries"),
     "pose_estimation": ("pose_estimation", "PoseEstimation"),
     "image_matting": ("image_matting", "ImageMatting"),
+    "trajectory": ("trajectory", "Trajectory"),
 }
 
 

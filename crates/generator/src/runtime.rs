@@ -63,6 +63,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/text_recognition.py",
     "skillgen_runtime/families/text_to_audio.py",
     "skillgen_runtime/families/time_series.py",
+    "skillgen_runtime/families/trajectory.py",
     "skillgen_runtime/families/video.py",
     "skillgen_runtime/families/vision_encoder.py",
     "skillgen_runtime/families/vision_text_dual_encoder.py",

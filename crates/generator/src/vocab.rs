@@ -55,6 +55,7 @@ name_enum! {
         TimeSeries => "time_series",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
+        Trajectory => "trajectory",
     }
 }
 
@@ -95,6 +96,7 @@ name_enum! {
         TimeSeriesClassification => "time_series_classification",
         TimeSeriesRegression => "time_series_regression",
         TableRecognition => "table_recognition",
+        ActionPrediction => "action_prediction",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
     }
