@@ -726,6 +726,12 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "decision_transformer:trajectory/action_prediction",
         ),
         (
+            // The image-classification table lists it as deit's second class: not an unlisted head.
+            "facebook/deit-base-distilled-patch16-224",
+            r#"{"model_type": "deit", "architectures": ["DeiTForImageClassificationWithTeacher"]}"#,
+            "deit:vision_encoder/image_classification",
+        ),
+        (
             "ibm-granite/granite-timeseries-patchtst",
             r#"{"model_type": "patchtst", "architectures": ["PatchTSTForClassification"]}"#,
             "patchtst:time_series/time_series_classification",
