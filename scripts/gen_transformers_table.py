@@ -96,6 +96,34 @@ def own_base_class(model_type, config_class):
     return module.__name__[len("transformers."):] + "." + name
 
 
+def unlisted_heads(model_type, mappings):
+    """Head classes (`...For...`) the model_type's modeling module exports for its config class
+    that no auto table lists, not even as a table entry's second class (PatchTSTForPrediction; not
+    DeiTForImageClassificationWithTeacher): a checkpoint naming one has a task the tables cannot
+    tell, so detection refuses it rather than serve the model_type's listed task."""
+    try:
+        cfg = configuration_auto.CONFIG_MAPPING[model_type]
+        module = importlib.import_module(cfg.__module__.replace(".configuration_", ".modeling_"))
+    except Exception:
+        return []
+    listed = set()
+    for mapping in mappings:
+        entry = _names(modeling_auto, mapping).get(model_type)
+        listed.update(entry if isinstance(entry, (tuple, list)) else [entry])
+    found = []
+    for name in sorted(getattr(module, "__all__", None) or ()):
+        obj = getattr(module, name, None)
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, transformers.PreTrainedModel)
+            and getattr(obj, "config_class", None) is cfg
+            and re.search("For[A-Z]", name)
+            and name not in listed
+        ):
+            found.append(name)
+    return found
+
+
 def main_input(class_name):
     """The base model class's main input (input_ids, pixel_values, input_values, ...): what kind of
     input its embeddings come from. Its `main_input_name` when `forward` takes it (a component can
@@ -201,6 +229,9 @@ def main():
             "heads": heads,
             "sub_configs": sub_configs(model_type),
         }
+        unlisted = unlisted_heads(model_type, mappings)
+        if unlisted:
+            info["unlisted_heads"] = unlisted
         base = heads.get("MODEL_MAPPING_NAMES")
         if not heads:
             base = own_base_class(model_type, config_class)

@@ -690,20 +690,71 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             r#"{"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
             "distilbert:text_encoder/text_classification",
         ),
+        (
+            "magic-leap-community/superpoint",
+            r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,
+            "superpoint:keypoints/keypoint_detection",
+        ),
+        (
+            "magic-leap-community/superglue_outdoor",
+            r#"{"model_type": "superglue", "architectures": ["SuperGlueForKeypointMatching"]}"#,
+            "superglue:keypoints/keypoint_matching",
+        ),
+        (
+            "PaddlePaddle/PP-OCRv5_server_rec_safetensors",
+            r#"{"model_type": "pp_ocrv5_server_rec", "architectures": ["PPOCRV5ServerRecForTextRecognition"]}"#,
+            "pp_ocrv5_server_rec:text_recognition/text_recognition",
+        ),
+        (
+            "usyd-community/vitpose-base-simple",
+            r#"{"model_type": "vitpose", "architectures": ["VitPoseForPoseEstimation"]}"#,
+            "vitpose:pose_estimation/pose_estimation",
+        ),
+        (
+            "hustvl/vitmatte-small-composition-1k",
+            r#"{"model_type": "vitmatte", "architectures": ["VitMatteForImageMatting"]}"#,
+            "vitmatte:image_matting/image_matting",
+        ),
+        (
+            "PaddlePaddle/SLANeXt_wired_safetensors",
+            r#"{"model_type": "slanext", "architectures": ["SLANeXtForTableRecognition"]}"#,
+            "slanext:text_recognition/table_recognition",
+        ),
+        (
+            "edbeeching/decision-transformer-gym-hopper-medium",
+            r#"{"model_type": "decision_transformer", "architectures": ["DecisionTransformerModel"]}"#,
+            "decision_transformer:trajectory/action_prediction",
+        ),
+        (
+            // The image-classification table lists it as deit's second class: not an unlisted head.
+            "facebook/deit-base-distilled-patch16-224",
+            r#"{"model_type": "deit", "architectures": ["DeiTForImageClassificationWithTeacher"]}"#,
+            "deit:vision_encoder/image_classification",
+        ),
+        (
+            "ibm-granite/granite-timeseries-patchtst",
+            r#"{"model_type": "patchtst", "architectures": ["PatchTSTForClassification"]}"#,
+            "patchtst:time_series/time_series_classification",
+        ),
+        (
+            "ibm-granite/granite-timeseries-patchtsmixer",
+            r#"{"model_type": "patchtsmixer", "architectures": ["PatchTSMixerForRegression"]}"#,
+            "patchtsmixer:time_series/time_series_regression",
+        ),
+        (
+            "google/timesfm-2.0-500m-pytorch",
+            r#"{"model_type": "timesfm", "architectures": ["TimesFmModelForPrediction"]}"#,
+            "timesfm:time_series/time_series_forecasting",
+        ),
     ];
     for (id, json, want) in served {
         assert_eq!(detect_inline(id, json, None).as_deref(), Ok(want), "{id}");
     }
     let refused = [
         (
-            "magic-leap-community/superpoint",
-            r#"{"model_type": "superpoint", "architectures": ["SuperPointForKeypointDetection"]}"#,
-            "keypoint-detection",
-        ),
-        (
             "ibm/patchtst-etth1-forecasting",
             r#"{"model_type": "patchtst", "architectures": ["PatchTSTForPrediction"]}"#,
-            "time-series",
+            "no transformers auto table lists",
         ),
         (
             "bert-base-uncased@mc",

@@ -32,6 +32,12 @@ FAMILIES = {
     "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
     "image_to_image": ("image_to_image", "ImageToImage"),
     "mask_generation": ("mask_generation", "MaskGeneration"),
+    "text_recognition": ("text_recognition", "TextRecognition"),
+    "keypoints": ("keypoints", "Keypoints"),
+    "time_series": ("time_series", "TimeSeries"),
+    "pose_estimation": ("pose_estimation", "PoseEstimation"),
+    "image_matting": ("image_matting", "ImageMatting"),
+    "trajectory": ("trajectory", "Trajectory"),
 }
 
 

@@ -46,6 +46,9 @@ pub struct TaskRow {
     pub task: Task,
     /// The transformers Auto class the skillset loads the task's model with.
     pub auto_class: String,
+    /// A head table transformers defines without an Auto class (the time-series classification and
+    /// regression tables): the skillset loads the model_type's own head class from it instead.
+    pub head_table: Option<String>,
     /// The class for zero-shot (text-queried) model types of the task, where it differs.
     pub zero_shot_auto_class: Option<String>,
     /// optimum-intel's `OVModelFor…` class and its export task, where one exists.
@@ -90,10 +93,15 @@ pub fn zero_shot_detection(model_type: &str) -> bool {
 /// (`AlignVisionModel`) where the task's row says `AutoModel`.
 pub fn loaded_auto_class(family: Family, task: Task, model_type: &str) -> &'static str {
     let row = task_row(family, task);
-    let own = table()
-        .model_types
-        .get(model_type)
-        .and_then(|i| i.base_class.as_deref());
+    let info = table().model_types.get(model_type);
+    if let Some(head) = row
+        .head_table
+        .as_ref()
+        .and_then(|t| info.and_then(|i| i.heads.get(t)))
+    {
+        return head;
+    }
+    let own = info.and_then(|i| i.base_class.as_deref());
     match (&row.zero_shot_auto_class, own) {
         (Some(class), _) if zero_shot_detection(model_type) => class,
         (_, Some(class)) if row.auto_class == "AutoModel" => class,
@@ -139,6 +147,10 @@ pub struct ModelTypeInfo {
     /// patches: a Qwen-VL-style vision tower.
     #[serde(default)]
     pub patch_grid: Option<bool>,
+    /// Head classes of the model_type that no auto table lists (`PatchTSTForPrediction`): their
+    /// task is unknown, so a checkpoint naming one is refused rather than given the listed task.
+    #[serde(default)]
+    pub unlisted_heads: Vec<String>,
 }
 
 impl ModelTypeInfo {
@@ -834,6 +846,24 @@ fn head_step(
                 });
                 break;
             }
+            None if request.task.is_none()
+                && table()
+                    .model_types
+                    .get(model_type)
+                    .is_some_and(|i| i.unlisted_heads.iter().any(|h| h == arch)) =>
+            {
+                let base = rule_for_model_type(model_type)
+                    .map(|r| r.type_task.unwrap_or(r.task).name())
+                    .unwrap_or("text_embedding");
+                return Err(err(format!(
+                    "`architectures` names {arch}, a `{model_type}` head that no transformers auto table lists: its task is one skillgen cannot tell, which skillgen does not serve; a skillset for `{base}` would ignore the head and answer something else"
+                ))
+                .field("architectures")
+                .fix(format!(
+                    "to use the model_type's task deliberately, set `task` (e.g. `task = \"{base}\"`) for this model in models.toml (line {}); otherwise this checkpoint has no skillset yet",
+                    request.line
+                )));
+            }
             None => recognised |= model_type_of_class(arch).is_some(),
         }
     }
@@ -1143,6 +1173,15 @@ pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)>
                     out.push((class.clone(), u.task.clone()));
                 }
             }
+        }
+    }
+    // Heads no auto table lists: their task cannot be told, so a file refuses them at load too.
+    for class in &info.unlisted_heads {
+        if !out.iter().any(|(c, _)| c == class) {
+            out.push((
+                class.clone(),
+                "(none: no auto table lists this head)".to_string(),
+            ));
         }
     }
     out.sort();

@@ -50,6 +50,12 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        TextRecognition => "text_recognition",
+        Keypoints => "keypoints",
+        TimeSeries => "time_series",
+        PoseEstimation => "pose_estimation",
+        ImageMatting => "image_matting",
+        Trajectory => "trajectory",
     }
 }
 
@@ -84,6 +90,16 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        TextRecognition => "text_recognition",
+        KeypointDetection => "keypoint_detection",
+        KeypointMatching => "keypoint_matching",
+        TimeSeriesForecasting => "time_series_forecasting",
+        TimeSeriesClassification => "time_series_classification",
+        TimeSeriesRegression => "time_series_regression",
+        TableRecognition => "table_recognition",
+        ActionPrediction => "action_prediction",
+        PoseEstimation => "pose_estimation",
+        ImageMatting => "image_matting",
     }
 }
 
