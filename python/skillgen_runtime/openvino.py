@@ -216,6 +216,25 @@ class OpenVINO:
                 pass
         if type(endpoint).__name__ == "OVModelForSeq2SeqLM":
             self._openvino_rowwise_generate(endpoint)
+        if type(endpoint).__name__ in ("_OVLlavaNextForCausalLM", "_OVLlavaNextVideoForCausalLM"):
+            self._openvino_llava_next_packing(endpoint)
+
+    def _openvino_llava_next_packing(self, endpoint):
+        """optimum-intel 2.2's LLaVA-NeXT packs an image's anyres tiles with the grid's height and
+        width swapped (`num_patch_width, num_patch_height = get_anyres_image_grid_shape(...)`, which
+        returns (height, width)): every image whose best grid is not square fails ("Number of
+        elements of source < number of ones in mask") or could be laid out transposed. transformers'
+        own packing (the CPU path's) runs instead, on the OpenVINO vision tower's features."""
+        torch = self.torch
+        from transformers.models.llava_next.modeling_llava_next import LlavaNextModel
+
+        strategy = getattr(endpoint.config, "vision_feature_select_strategy", "default")
+
+        def pack_image_features(image_features, image_sizes, image_newline=None):
+            features, lengths = LlavaNextModel.pack_image_features(endpoint, image_features, image_sizes, strategy, image_newline)
+            return torch.cat(features, dim=0), lengths
+
+        endpoint.pack_image_features = pack_image_features
 
     def _openvino_rowwise_generate(self, endpoint):
         """optimum-intel 2.2's exported encoder-decoders give the padded rows of a batch different
