@@ -14,6 +14,12 @@ class OpenVINO:
     # generated class).
     OPENVINO_CLASSES = {}
     OPENVINO_EXPORT_TASKS = {}
+    # torch model class name -> the submodules (paths; "" the whole model) whose forward a generative
+    # family's generation loop calls per step, converted for OpenVINO when optimum-intel has no
+    # model for it (set by the generative families).
+    OPENVINO_GENERATION_MODULES = {}
+    # torch model class name -> why its family's computation cannot be converted with equal results.
+    OPENVINO_NOT_CONVERTED = {}
     OPENVINO_HELPERS = ("get_optimum_openvino_model", "get_openvino_model", "get_openvino_pipeline_type", "openvino_cli_convert")
 
     def init_cpu(self, model=None, device="cpu", cpu_label="cpu"):
@@ -96,13 +102,22 @@ class OpenVINO:
         try:
             import openvino as ov
 
-            from .openvino_convert import ConvertedModel, source_key
+            from .openvino_convert import ConvertedGenerator, ConvertedModel, source_key
 
             torch_model = self._load_model(model, task, config).to("cpu")
             torch_model.eval()
+            refused = self.OPENVINO_NOT_CONVERTED.get(type(torch_model).__name__)
+            if refused:
+                notes.append("openvino.convert_model not used: " + refused)
+                return None
             key = "|".join((str(self.REVISIONS.get(model) or ""), task, source_key(model)))
             cache = self._cache_dir("openvino-convert", model, key)
-            converted = ConvertedModel(torch_model, self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+            args = (self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+            paths = self.OPENVINO_GENERATION_MODULES.get(type(torch_model).__name__)
+            if paths is not None:
+                converted = ConvertedGenerator(torch_model, paths, *args)
+            else:
+                converted = ConvertedModel(torch_model, *args)
         except Exception as e:
             notes.append("openvino.convert_model path unavailable: " + type(e).__name__ + ": " + str(e))
             return None
