@@ -99,6 +99,12 @@ def main():
         if ONLY and model_type not in ONLY:
             continue
         path = os.path.join(FIXTURES, fixture)
+        if not os.path.isdir(path) or not any(
+            os.path.isfile(os.path.join(d, "hf_" + model_type + ".py"))
+            for d in (SKILLSETS, os.path.join(os.environ.get("SKILLGEN_COVERAGE", ""), "skillsets"))
+        ):
+            print("skipped " + model_type + ": no fixture or no skillset (SKILLGEN_COVERAGE)", file=sys.stderr)
+            continue
         ov_skill = skill(model_type)
         t = time.perf_counter()
         ov = ov_skill.init_openvino(path, None, "CPU", "openvino:0")[2]
