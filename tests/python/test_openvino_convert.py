@@ -326,8 +326,10 @@ def test_image_to_text_generates_identical_tokens_on_openvino(fixtures, model_ty
             assert len(row) == x["max_new_tokens"] or (row and row[-1] in eos), row
         answers.append(repr(want["generated_token_ids"]))
     expect.distinct(answers, fixture + " answers")
-    # Every submodule generate() used ran as converted graphs.
-    assert {m for m, _, _ in endpoint.conversions} == {"__call__"} and len(endpoint.conversions) >= len(modules)
+    # Every submodule generate() used ran as converted graphs, and the decoder's sequence axis is
+    # dynamic: a few graphs per batch size (length 1, then any length), not one per step.
+    assert {m for m, _, _ in endpoint.conversions} == {"__call__"}
+    assert len(modules) <= len(endpoint.conversions) <= 4 * len(modules), endpoint.conversions
 
 
 def test_musicgen_audio_matches_torch_on_openvino(fixtures):
