@@ -5,7 +5,11 @@ against its init_cpu handler, on the tiny fixtures, at batch 1 and batch 16 (one
 (the warm-up also does the OpenVINO conversion of a new batch shape); figures in ms; speed-up is
 the ratio of the medians. Prints a markdown table.
 
-    CI=true tests/python-env.sh python benches/openvino_latency.py SKILLSETS_DIR FIXTURES_DIR [REPS]
+    CI=true tests/python-env.sh python benches/openvino_latency.py SKILLSETS_DIR FIXTURES_DIR [REPS [MODEL_TYPE ...]]
+
+Model types the default skillsets do not list (llava_next, musicgen) are loaded from
+$SKILLGEN_COVERAGE/skillsets (the coverage run's output); MODEL_TYPE arguments limit the run to
+those rows.
 """
 import importlib.util
 import os
@@ -19,6 +23,7 @@ import transformers
 
 SKILLSETS, FIXTURES = sys.argv[1], sys.argv[2]
 REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+ONLY = set(sys.argv[4:])
 
 # family, model_type, fixture
 FAMILIES = [
@@ -38,11 +43,18 @@ FAMILIES = [
     ("segmentation", "segformer", "segformer"),
     ("depth estimation", "dpt", "dpt"),
     ("image-text-to-text (8 tokens)", "llava", "llava"),
+    ("image-text-to-text, anyres (8 tokens)", "llava_next", "llava_next"),
+    ("text decoder, qwen2 (8 tokens)", "qwen2", "qwen2"),
+    ("image-to-text, ViT + GPT-2 (8 tokens)", "vision-encoder-decoder", "vit-gpt2"),
+    ("image-to-text, BLIP (8 tokens)", "blip", "blip"),
+    ("text-to-audio, MusicGen (8 audio tokens)", "musicgen", "musicgen"),
 ]
 
 
 def skill(model_type):
     path = os.path.join(SKILLSETS, "hf_" + model_type + ".py")
+    if not os.path.isfile(path) and os.environ.get("SKILLGEN_COVERAGE"):
+        path = os.path.join(os.environ["SKILLGEN_COVERAGE"], "skillsets", "hf_" + model_type + ".py")
     spec = importlib.util.spec_from_file_location("hf_" + model_type, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -84,7 +96,15 @@ def main():
     torch.manual_seed(0)
     rows = []
     for family, model_type, fixture in FAMILIES:
+        if ONLY and model_type not in ONLY:
+            continue
         path = os.path.join(FIXTURES, fixture)
+        if not os.path.isdir(path) or not any(
+            os.path.isfile(os.path.join(d, "hf_" + model_type + ".py"))
+            for d in (SKILLSETS, os.path.join(os.environ.get("SKILLGEN_COVERAGE", ""), "skillsets"))
+        ):
+            print("skipped " + model_type + ": no fixture or no skillset (SKILLGEN_COVERAGE)", file=sys.stderr)
+            continue
         ov_skill = skill(model_type)
         t = time.perf_counter()
         ov = ov_skill.init_openvino(path, None, "CPU", "openvino:0")[2]

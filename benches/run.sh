@@ -10,6 +10,7 @@ cargo run --quiet --release -- generate --out "$out" >/dev/null 2>&1
 [ -d target/test-fixtures ] || tests/python-env.sh python tests/fixtures/build_fixtures.py target/test-fixtures >/dev/null 2>&1
 tests/python-env.sh python benches/handler_overhead.py "$out/skillsets" target/test-fixtures
 # OpenVINO (optimum-intel or openvino.convert_model) vs CPU torch per family, batch 1 and 16.
+# Rows for model types the default set lacks (llava_next, musicgen) need SKILLGEN_COVERAGE=<coverage out>.
 CI=true tests/python-env.sh python benches/openvino_latency.py "$out/skillsets" target/test-fixtures 10
 # The host worker's import with one skillset per supported model_type (exec'd twice, as worker.py does).
 cov=target/bench/coverage

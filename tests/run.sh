@@ -50,7 +50,7 @@ rm -rf target/test-fixtures-openvino
 tests/python-env.sh --openvino python tests/fixtures/build_fixtures.py target/test-fixtures-openvino
 
 step "pytest tests/python/test_openvino*.py (optimum-intel and the transformers it allows)"
-SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures-openvino" \
+SKILLGEN_SKILLSETS="$PWD/$out/skillsets" SKILLGEN_FIXTURES="$PWD/target/test-fixtures-openvino" SKILLGEN_COVERAGE="$PWD/target/coverage" \
   tests/python-env.sh --openvino python -m pytest -q -p no:cacheprovider tests/python/test_openvino*.py
 
 step "mutation check: every family's tests must fail against deliberately broken skillsets (docs/testing.md)"

@@ -14,6 +14,12 @@ class OpenVINO:
     # generated class).
     OPENVINO_CLASSES = {}
     OPENVINO_EXPORT_TASKS = {}
+    # torch model class name -> the submodules (paths; "" the whole model) whose forward a generative
+    # family's generation loop calls per step, converted for OpenVINO when optimum-intel has no
+    # model for it (set by the generative families).
+    OPENVINO_GENERATION_MODULES = {}
+    # torch model class name -> why its family's computation cannot be converted with equal results.
+    OPENVINO_NOT_CONVERTED = {}
     OPENVINO_HELPERS = ("get_optimum_openvino_model", "get_openvino_model", "get_openvino_pipeline_type", "openvino_cli_convert")
 
     def init_cpu(self, model=None, device="cpu", cpu_label="cpu"):
@@ -96,13 +102,22 @@ class OpenVINO:
         try:
             import openvino as ov
 
-            from .openvino_convert import ConvertedModel, source_key
+            from .openvino_convert import ConvertedGenerator, ConvertedModel, source_key
 
             torch_model = self._load_model(model, task, config).to("cpu")
             torch_model.eval()
+            refused = self.OPENVINO_NOT_CONVERTED.get(type(torch_model).__name__)
+            if refused:
+                notes.append("openvino.convert_model not used: " + refused)
+                return None
             key = "|".join((str(self.REVISIONS.get(model) or ""), task, source_key(model)))
             cache = self._cache_dir("openvino-convert", model, key)
-            converted = ConvertedModel(torch_model, self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+            args = (self.torch, ov.Core(), self._openvino_device(device), self._openvino_config(), cache)
+            paths = self.OPENVINO_GENERATION_MODULES.get(type(torch_model).__name__)
+            if paths is not None:
+                converted = ConvertedGenerator(torch_model, paths, *args)
+            else:
+                converted = ConvertedModel(torch_model, *args)
         except Exception as e:
             notes.append("openvino.convert_model path unavailable: " + type(e).__name__ + ": " + str(e))
             return None
@@ -216,6 +231,25 @@ class OpenVINO:
                 pass
         if type(endpoint).__name__ == "OVModelForSeq2SeqLM":
             self._openvino_rowwise_generate(endpoint)
+        if type(endpoint).__name__ in ("_OVLlavaNextForCausalLM", "_OVLlavaNextVideoForCausalLM"):
+            self._openvino_llava_next_packing(endpoint)
+
+    def _openvino_llava_next_packing(self, endpoint):
+        """optimum-intel 2.2's LLaVA-NeXT packs an image's anyres tiles with the grid's height and
+        width swapped (`num_patch_width, num_patch_height = get_anyres_image_grid_shape(...)`, which
+        returns (height, width)): every image whose best grid is not square fails ("Number of
+        elements of source < number of ones in mask") or could be laid out transposed. transformers'
+        own packing (the CPU path's) runs instead, on the OpenVINO vision tower's features."""
+        torch = self.torch
+        from transformers.models.llava_next.modeling_llava_next import LlavaNextModel
+
+        strategy = getattr(endpoint.config, "vision_feature_select_strategy", "default")
+
+        def pack_image_features(image_features, image_sizes, image_newline=None):
+            features, lengths = LlavaNextModel.pack_image_features(endpoint, image_features, image_sizes, strategy, image_newline)
+            return torch.cat(features, dim=0), lengths
+
+        endpoint.pack_image_features = pack_image_features
 
     def _openvino_rowwise_generate(self, endpoint):
         """optimum-intel 2.2's exported encoder-decoders give the padded rows of a batch different

@@ -8,8 +8,13 @@ directory, keyed by the model, its revision, the task, the method and the input 
 come back in the torch model's own output structure (a transformers ModelOutput rebuilt from the
 OpenVINO outputs by position), so the family's postprocess runs unchanged.
 
-Generation (generate, generate_speech) is not converted: the proxy refuses it, and init_openvino
-then falls back to CPU torch, labelled."""
+Generation (generate, generate_speech) is not converted as such: the proxy refuses it. For the
+generative families whose skillset lists the torch submodules that do the compute per step
+(OPENVINO_GENERATION_MODULES: a vision encoder and a decoder, or a whole captioner), those
+submodules' forward run on OpenVINO (converted like the rest, one graph per input signature, the
+decoder without KV cache so the sequence axis is dynamic) and transformers' own generation loop
+(generate with use_cache=False: the same logits processors and stopping as the CPU path) drives
+them (ConvertedGenerator)."""
 
 import hashlib
 import os
@@ -20,21 +25,26 @@ import os
 CONVERTED_METHODS = ("__call__", "get_text_features", "get_image_features", "get_audio_features", "get_video_features")
 REFUSED = ("generate", "generate_speech", "forward")
 # Part of every cache key: a change to how IRs are made never serves an IR made the old way.
-FORMAT = "skillgen-convert-3"
+FORMAT = "skillgen-convert-4"
 
 
 class ConvertedModel:
     """A torch model whose forward and feature methods run on OpenVINO."""
 
-    def __init__(self, torch_model, torch, core, device, ov_config, cache_dir):
+    def __init__(self, torch_model, torch, core, device, ov_config, cache_dir, forward=None, conversions=None):
         self._torch_model = torch_model
         self._torch = torch
         self._core = core
         self._device = device
         self._ov_config = dict(ov_config or {})
         self._cache_dir = cache_dir
+        # What "__call__" converts: the module's own forward (kept here when the module's forward
+        # is replaced by this proxy, ConvertedGenerator).
+        self._forward = forward
         self._compiled = {}  # (method, signature) -> list of (compiled model, tree spec, leaf mask)
-        self.conversions = []  # (method, seconds, from cache) per conversion, for the endpoint info
+        # (method, seconds, from cache) per conversion, for the endpoint info (shared by the
+        # submodules of one ConvertedGenerator).
+        self.conversions = [] if conversions is None else conversions
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -57,8 +67,11 @@ class ConvertedModel:
         torch = self._torch
         tensors = {k: v for k, v in kwargs.items() if isinstance(v, torch.Tensor)}
         static = {k: v for k, v in kwargs.items() if k not in tensors}
+        scalar = (bool, int, float, str, type(None))
         for key, value in static.items():
-            if not isinstance(value, (bool, int, float, str, type(None))):
+            if isinstance(value, (list, tuple)) and all(isinstance(v, scalar) for v in value):
+                static[key] = tuple(value)  # e.g. EnCodec's audio_scales, [None] per row: hashable
+            elif not isinstance(value, scalar):
                 raise TypeError("cannot convert a call with a " + type(value).__name__ + " argument " + repr(key))
         return tensors, static
 
@@ -100,7 +113,10 @@ class ConvertedModel:
 
         torch = self._torch
         start = time.time()
-        target = self._torch_model if method == "__call__" else getattr(self._torch_model, method)
+        if method == "__call__":
+            target = self._forward or self._torch_model
+        else:
+            target = getattr(self._torch_model, method)
         with torch.no_grad():
             eager = target(**tensors, **static)
         flat, spec = _pytree.tree_flatten(eager)
@@ -112,14 +128,22 @@ class ConvertedModel:
         if cached:
             ov_model = self._core.read_model(path)
         else:
-            exported = self._export(target, names, tensors, static)
-            ov_model = ov.convert_model(exported)
-            # Axes torch.export specialised (fixed image sizes) and axes of size 1 in the example
-            # (a batch of 1: torch.export may bake it into reshapes while leaving the input
-            # dynamic) stay static in the IR: a call with other sizes converts again instead of
-            # running a graph made for the example.
-            examples = [tensors[k] for k in names]
-            dims = [[1 if t.shape[j] == 1 else d for j, d in enumerate(ds)] for t, ds in zip(examples, self._input_dims(exported))]
+            try:
+                exported = self._export(target, names, tensors, static)
+                ov_model = ov.convert_model(exported)
+                # Axes torch.export specialised (fixed image sizes) and axes of size 1 in the
+                # example (a batch of 1: torch.export may bake it into reshapes while leaving the
+                # input dynamic) stay static in the IR: a call with other sizes converts again
+                # instead of running a graph made for the example.
+                examples = [tensors[k] for k in names]
+                dims = [[1 if t.shape[j] == 1 else d for j, d in enumerate(ds)] for t, ds in zip(examples, self._input_dims(exported))]
+            except Exception:
+                # torch.export cannot trace shape logic computed from tensors (EnCodec's padding,
+                # from tensor buffers): TorchScript tracing of this very call, every axis fixed.
+                ov_model = ov.convert_model(self._flat(target, names, static), example_input=tuple(tensors[k] for k in names))
+                if len(ov_model.inputs) != len(names):
+                    raise
+                dims = [list(tensors[k].shape) for k in names]
             ov_model.reshape({port: ov.PartialShape(d) for port, d in zip(ov_model.inputs, [dims[i] for i in self._input_order(ov_model, len(names))])})
             tmp = path[:-4] + ".tmp" + str(os.getpid()) + ".xml"
             ov.save_model(ov_model, tmp, compress_to_fp16=False)
@@ -154,9 +178,9 @@ class ConvertedModel:
                 out.append([d if isinstance(d, int) else -1 for d in node.meta["val"].shape])
         return out
 
-    def _export(self, target, names, tensors, static):
-        """torch.export of target(**tensors, **static) as a module over the tensors in `names` order,
-        returning the flat tensor outputs; every axis dynamic where the model allows (Dim.AUTO)."""
+    def _flat(self, target, names, static):
+        """target(**tensors, **static) as a module over the tensors in `names` order, returning the
+        flat tensor outputs."""
         torch = self._torch
         from torch.utils import _pytree
 
@@ -170,16 +194,82 @@ class ConvertedModel:
                 out = self.fn(**dict(zip(names, args)), **static)
                 return tuple(v for v in _pytree.tree_flatten(out)[0] if isinstance(v, torch.Tensor))
 
+        return Flat(target)
+
+    def _export(self, target, names, tensors, static):
+        """torch.export of _flat(...), every axis dynamic where the model allows (Dim.AUTO)."""
+        torch = self._torch
         args = tuple(tensors[k] for k in names)
         auto = torch.export.Dim.AUTO
         dynamic = tuple({i: auto for i in range(t.dim())} for t in args)
         with torch.no_grad():
             try:
-                return torch.export.export(Flat(target), args, dynamic_shapes=dynamic, strict=False)
+                # Flat.forward takes *args: its one input is the args tuple, so are the shapes.
+                return torch.export.export(self._flat(target, names, static), args, dynamic_shapes=(dynamic,), strict=False)
             except Exception:
                 # Some models cannot be traced with symbolic shapes: static shapes for this signature
                 # (a call with other shapes converts again).
-                return torch.export.export(Flat(target), args, strict=False)
+                return torch.export.export(self._flat(target, names, static), args, strict=False)
+
+
+class ConvertedGenerator:
+    """A generative torch model whose listed submodules (paths, "" for the whole model; a path
+    ending in a method name, e.g. "audio_encoder.decode", for a method other than forward) run on
+    OpenVINO: each one's forward (or method) is replaced by a ConvertedModel of it, and generate /
+    generate_speech run transformers' own loop over them without KV cache (use_cache=False: every
+    step is one forward over the whole sequence so far, which a graph with a dynamic sequence axis
+    takes). Other attributes (config, generation_config, dtype, ...) are the torch model's."""
+
+    GENERATION_METHODS = ("generate", "generate_speech")
+
+    def __init__(self, torch_model, paths, torch, core, device, ov_config, cache_dir):
+        import inspect
+
+        self._torch_model = torch_model
+        self.conversions = []
+        self.converted_modules = []
+        for path in paths:
+            module, method = torch_model, "forward"
+            if path:
+                head, _, tail = path.rpartition(".")
+                try:
+                    module = torch_model.get_submodule(path)
+                except AttributeError:
+                    module, method = (torch_model.get_submodule(head) if head else torch_model), tail
+            forward = getattr(module, method)
+            proxy = ConvertedModel(module, torch, core, device, ov_config, os.path.join(cache_dir, path or "model"), forward, self.conversions)
+            names = [n for n, p in inspect.signature(forward).parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            setattr(module, method, self._bind(proxy, forward, names))
+            self.converted_modules.append(path or "model")
+
+    @staticmethod
+    def _bind(proxy, original, names):
+        import functools
+
+        # wraps: generate() checks its model_kwargs against the forward's signature.
+        @functools.wraps(original)
+        def forward(*args, **kwargs):
+            # Positional arguments by the original forward's parameter names.
+            kwargs.update(zip(names, args))
+            return proxy(**kwargs)
+
+        return forward
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.GENERATION_METHODS:
+            method = getattr(self._torch_model, name)
+
+            def generate(*args, **kwargs):
+                kwargs["use_cache"] = False
+                return method(*args, **kwargs)
+
+            return generate
+        return getattr(self._torch_model, name)
+
+    def parameters(self):
+        return self._torch_model.parameters()
 
 
 def source_key(model):

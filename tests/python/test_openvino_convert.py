@@ -72,6 +72,12 @@ def with_threshold(sample, task):
     return dict(sample, threshold=0.0) if isinstance(sample, dict) else {"image": sample, "threshold": 0.0}
 
 
+def max_rel(got, want):
+    """max |got - want| relative to max |want| (NaN fails every comparison)."""
+    got, want = expect.finite(got, "got"), expect.finite(want, "want")
+    return float((got - want).abs().max()) / max(float(want.abs().max()), 1e-30)
+
+
 def float_leaves(result):
     return {k: v for k, v in leaves(result) if isinstance(v, float)}
 
@@ -272,11 +278,121 @@ def test_whisper_transcribes_identically_on_openvino(whisper_30s):
     assert texts[0] != texts[2]
 
 
+# image-to-text without optimum-intel: the vision encoder and the text decoder converted, generate()
+# driving them without KV cache (openvino_convert.ConvertedGenerator).
+CAPTIONERS = [
+    ("vision-encoder-decoder", "vit-gpt2", None, ["encoder", "decoder"]),
+    ("blip", "blip", None, ["vision_model", "text_decoder"]),
+    ("blip", "blip-vqa", "visual_question_answering", ["vision_model", "text_encoder", "text_decoder"]),
+]
+
+
+def caption_inputs(skill, task):
+    """The sample, a batch of two different images (longer generation), and a prompted / other
+    question input: three inputs whose answers must differ."""
+    sample = skill._sample_input(task)
+    images = [expect._image(1), expect._image(2, 36, 60)]
+    if task == "visual_question_answering":
+        return [sample, {"image": images, "question": ["what is in the picture?", "how many dogs are there?"], "max_new_tokens": 12}]
+    return [sample, dict(sample, image=images, max_new_tokens=12), dict(sample, image=expect._image(5), prompt="a picture of")]
+
+
+@pytest.mark.parametrize("model_type,fixture,task,modules", CAPTIONERS, ids=[c[1] for c in CAPTIONERS])
+def test_image_to_text_generates_identical_tokens_on_openvino(fixtures, model_type, fixture, task, modules):
+    path = os.path.join(fixtures, fixture)
+    metadata = {"task": task} if task else {}
+    skill = skill_for(model_type, metadata)
+    start = time.time()
+    endpoint, processor, handler, _, _ = skill.init_openvino(path, None, "CPU", "openvino:0")
+    MEASURED[fixture + " init_openvino s"] = round(time.time() - start, 2)
+    info = skill.endpoints["openvino:0"]
+    assert info["backend"] == "openvino" and info["source"] == "openvino.convert_model", info
+    assert type(endpoint).__name__ == "ConvertedGenerator" and endpoint.converted_modules == modules
+    cpu = skill_for(model_type, metadata).init_cpu(path, "cpu", "cpu")[2]
+    answers = []
+    for x in caption_inputs(skill, handler.task):
+        got, want = handler(x), cpu(x)
+        assert got["implementation_type"] == "REAL" and got["backend"] == "openvino" and "fallback" not in got, got
+        assert want["backend"] == "torch"
+        if handler.task == "visual_question_answering":
+            assert got["answers"] == want["answers"]
+            answers.append(repr(want["answers"]))
+            continue
+        assert got["generated_token_ids"] == want["generated_token_ids"]
+        assert got["generated_text"] == want["generated_text"]
+        # Rows of the whole requested length unless cut after an end-of-sequence token.
+        eos = skill._eos_ids(endpoint, skill._tokenizer_of(processor))
+        for row in want["generated_token_ids"]:
+            assert len(row) == x["max_new_tokens"] or (row and row[-1] in eos), row
+        answers.append(repr(want["generated_token_ids"]))
+    expect.distinct(answers, fixture + " answers")
+    # Every submodule generate() used ran as converted graphs, and the decoder's sequence axis is
+    # dynamic: a few graphs per batch size (length 1, then any length), not one per step.
+    assert {m for m, _, _ in endpoint.conversions} == {"__call__"}
+    assert len(modules) <= len(endpoint.conversions) <= 4 * len(modules), endpoint.conversions
+
+
+def test_musicgen_audio_matches_torch_on_openvino(fixtures):
+    """MusicGen (text_to_audio) without optimum-intel: T5 text encoder, the decoder per step (no KV
+    cache) and EnCodec's decode converted, transformers' sampling loop under the request's seed:
+    the waveforms equal CPU torch's within 1e-4 of the signal's scale, on one text and on a batch
+    of two texts with another seed, and the two calls' audio differs (the tiny decoder barely reads
+    its text: the seed is what varies the audio)."""
+    from test_openvino import skill_file
+
+    make = skill_file("musicgen")
+    path = os.path.join(fixtures, "musicgen")
+    skill = make("musicgen")
+    start = time.time()
+    endpoint, _, handler, _, _ = skill.init_openvino(path, None, "CPU", "openvino:0")
+    MEASURED["musicgen init_openvino s"] = round(time.time() - start, 2)
+    assert skill.endpoints["openvino:0"]["source"] == "openvino.convert_model", skill.endpoints["openvino:0"]
+    assert type(endpoint).__name__ == "ConvertedGenerator"
+    assert endpoint.converted_modules == ["text_encoder", "decoder", "audio_encoder.decode"]
+    cpu = make("musicgen").init_cpu(path, "cpu", "cpu")[2]
+    worst = 0.0
+    audio = []
+    for x in (skill._sample_input(handler.task), {"text": ["hello world", "the cat sat on the mat"], "seed": 3}):
+        got, want = handler(x), cpu(x)
+        worst = max(worst, compare(got, want))
+        assert got["lengths"] == want["lengths"] and got["audio"].shape == want["audio"].shape
+        # Relative to the waveform's own scale (compare() floors the scale at 1; audio peaks ~0.07).
+        worst = max(worst, max_rel(got["audio"], want["audio"]))
+        audio.append(got["audio"][0])
+    MEASURED["musicgen max rel diff"] = worst
+    assert worst <= 1e-4
+    expect.differ(audio[0], audio[1], "musicgen audio of two calls")
+
+
+@pytest.mark.parametrize("model_type,fixture,why", [
+    ("speecht5", "speecht5", "pre-net keeps dropout on"),
+    ("vits", "vits", "VITS samples noise in its forward"),
+])
+def test_text_to_speech_falls_back_labelled_with_the_reason(fixtures, model_type, fixture, why):
+    """SpeechT5 and VITS draw random numbers inside the model (seeded in the torch path): no
+    converted graph can give the same waveform, so CPU torch runs, labelled with that reason, and
+    answers what the CPU endpoint answers."""
+    from test_openvino import skill_file
+
+    make = skill_file(model_type)
+    path = os.path.join(fixtures, fixture)
+    skill = make(model_type)
+    handler = skill.init_openvino(path, None, "CPU", "openvino:0")[2]
+    x = {"text": ["hello world", "the cat sat on the mat"], "seed": 1}
+    result = handler(x)
+    assert result["implementation_type"] == "REAL" and result["backend"] == "torch", result
+    assert why in result["fallback"] and "ran on CPU with torch" in result["fallback"], result["fallback"]
+    want = make(model_type).init_cpu(path, "cpu", "cpu")[2](x)
+    assert expect.same_result(result, want) == 0.0
+    expect.rows_differ_somewhere(want, "the CPU result")
+
+
 def test_generation_is_not_converted_and_falls_back_labelled(fixtures):
-    # blip captions with generate(): optimum-intel 2.2 cannot export it under transformers 5.5 and
-    # the converted path refuses generation, so CPU torch runs, labelled.
-    skill = skill_for("blip")
-    handler = skill.init_openvino(os.path.join(fixtures, "blip"), None, "CPU", "openvino:0")[2]
+    # git captions with generate(): optimum-intel 2.2 cannot export it, and the skillset lists no
+    # submodules to convert for it (its cached and uncached decoding differ in transformers 5.5.4,
+    # docs/families.md), so the converted path refuses generation and CPU torch runs, labelled.
+    skill = skill_for("git")
+    handler = skill.init_openvino(os.path.join(fixtures, "git"), None, "CPU", "openvino:0")[2]
     result = handler(skill._sample_input(handler.task))
     assert result["implementation_type"] == "REAL" and result["backend"] == "torch", result
     assert "generate is not converted" in result["fallback"], result["fallback"]

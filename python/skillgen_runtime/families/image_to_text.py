@@ -22,6 +22,18 @@ class ImageToText(VisualQuestions, Generation, Images, Skillset):
     GENERATION_INPUT_KEYS = ("image", "prompt")
     GENERATION_EXTRA_KEYS = ("prompt",)
     HALF_PRECISION = True
+    # OpenVINO without optimum-intel (2.2 cannot export blip or git, and its vision-encoder-decoder
+    # IR fails CPU shape inference): per torch model class, what generate() runs per step,
+    # converted (openvino_convert.ConvertedGenerator).
+    # Not GIT: the converted path decodes without KV cache, and transformers 5.5.4's GIT generate()
+    # with its cache gives other tokens than its own full forward (measured on the tiny fixture:
+    # [101, 61, 61] continues with 70 cached, 61 by a 1.9 logit margin uncached), so its CPU
+    # answer cannot be matched; it falls back to CPU torch, labelled.
+    OPENVINO_GENERATION_MODULES = {
+        "VisionEncoderDecoderModel": ("encoder", "decoder"),
+        "BlipForConditionalGeneration": ("vision_model", "text_decoder"),
+        "BlipForQuestionAnswering": ("vision_model", "text_encoder", "text_decoder"),
+    }
 
 
 

@@ -29,6 +29,26 @@ class TextToAudio(Skillset):
     DEFAULT_VOCODER = "microsoft/speecht5_hifigan"
     OPTIONS = ("speaker_embeddings", "seed", "threshold", "minlenratio", "maxlenratio", "max_new_tokens")
     SAMPLE_TEXT = "Hello, this is a test."
+    # OpenVINO without optimum-intel: per torch model class, what generate() runs, converted
+    # (openvino_convert.ConvertedGenerator): MusicGen's text encoder, its decoder per step (no KV
+    # cache) and EnCodec's decode; sampling stays in transformers' loop under the request's seed.
+    OPENVINO_GENERATION_MODULES = {
+        "MusicgenForConditionalGeneration": ("text_encoder", "decoder", "audio_encoder.decode"),
+    }
+    # Why the others stay on CPU torch (labelled) under OpenVINO: random draws inside the model that
+    # the seeded torch path makes and a converted graph would make with OpenVINO's own generator.
+    OPENVINO_NOT_CONVERTED = {
+        "SpeechT5ForTextToSpeech": (
+            "SpeechT5's decoder pre-net keeps dropout on at inference (torch.bernoulli, seeded in the CPU path); "
+            "optimum-intel 2.2's OVModelForTextToSpeechSeq2Seq and a converted decoder draw it in the graph, "
+            "so the waveform cannot equal the torch one"
+        ),
+        "VitsModel": (
+            "VITS samples noise in its forward (torch.randn in the duration predictor and the flow, seeded in "
+            "the CPU path) and its output length follows the sampled durations; a converted graph cannot draw "
+            "the same noise (torch.export and TorchScript tracing both fail on it, torch 2.15, openvino 2026.4)"
+        ),
+    }
 
     # ---- text to audio: load ----
 
