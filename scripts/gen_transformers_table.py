@@ -146,6 +146,30 @@ def hidden_state_output(class_name):
         return None
 
 
+def codec_facts(class_name):
+    """For a base class with no `last_hidden_state` (codecs, vocoders): its forward's output fields
+    (`audio_codes`, `audio_values`, ...) and its required inputs (parameters without a default), so
+    detection can tell an audio codec (waveform in, discrete codes out) from other such classes."""
+    import typing
+
+    from transformers.utils import ModelOutput
+
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        forward = getattr(owner, name).forward
+        hints = typing.get_type_hints(forward).get("return")
+    except Exception:
+        return {}
+    fields = []
+    for arg in (hints, *typing.get_args(hints)):
+        if isinstance(arg, type) and issubclass(arg, ModelOutput):
+            fields += [f for f in arg.__dataclass_fields__ if f not in fields]
+    params = inspect.signature(forward).parameters.values()
+    required = [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return {"outputs": fields, "required_inputs": required}
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -175,6 +199,8 @@ def main():
         if base:
             info["main_input"] = main_input(base)
             info["last_hidden_state"] = hidden_state_output(base)
+            if info["last_hidden_state"] is False:
+                info.update(codec_facts(base))
         model_types[model_type] = info
     data = {
         "transformers_version": transformers.__version__,

@@ -469,7 +469,18 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
     assert!(why("autoformer").contains("takes `past_values`"));
-    assert!(why("encodec").contains("no `last_hidden_state`"));
+    assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
+    // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
+    // one that also needs other inputs (xcodec2: `input_features`) or has no extractor is not.
+    for mt in ["encodec", "dac", "mimi", "xcodec", "wavtokenizer"] {
+        assert_eq!(
+            get(mt),
+            (Family::AudioCodec, Task::AudioTokenization),
+            "{mt}"
+        );
+    }
+    assert!(why("xcodec2").contains("no `last_hidden_state`"));
+    assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

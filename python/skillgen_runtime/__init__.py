@@ -32,6 +32,7 @@ FAMILIES = {
     "visual_question_answering": ("visual_question_answering", "VisualQuestionAnswering"),
     "image_to_image": ("image_to_image", "ImageToImage"),
     "mask_generation": ("mask_generation", "MaskGeneration"),
+    "audio_codec": ("audio_codec", "AudioCodec"),
 }
 
 

@@ -131,6 +131,12 @@ pub struct ModelTypeInfo {
     /// encoders; absent: unknown).
     #[serde(default)]
     pub last_hidden_state: Option<bool>,
+    /// For a base class with no `last_hidden_state`: its forward's output fields (`audio_codes`,
+    /// `audio_values`, ...) and its required inputs (parameters without a default).
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub required_inputs: Vec<String>,
 }
 
 impl ModelTypeInfo {
@@ -232,6 +238,10 @@ fn head_tables() -> &'static [HeadKind] {
 pub struct BaseModelRule {
     pub main_input: Vec<String>,
     pub processor: String,
+    /// A rule for classes with no `last_hidden_state` (codecs): the output field their forward
+    /// returns. Such a rule also needs every required input among `main_input` and the processor.
+    #[serde(default)]
+    pub output: Option<String>,
     pub family: Family,
     pub task: Task,
 }
@@ -324,17 +334,28 @@ fn model_type_of_class(class: &str) -> Option<&'static str> {
 /// input, else by its processor kinds (the first rule whose processor it has).
 fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
     info.base()?;
-    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES")
-        || info.last_hidden_state == Some(false)
-    {
+    if info.heads.keys().any(|t| t != "MODEL_MAPPING_NAMES") {
         return None;
     }
-    let rules = &rules().base_model;
+    if info.last_hidden_state == Some(false) {
+        // Nothing to pool; only a rule for what the class does return (an audio codec's codes).
+        return rules().base_model.iter().find(|r| {
+            r.output.as_ref().is_some_and(|o| info.outputs.contains(o))
+                && info
+                    .main_input
+                    .as_ref()
+                    .is_some_and(|m| r.main_input.contains(m))
+                && info
+                    .required_inputs
+                    .iter()
+                    .all(|i| r.main_input.contains(i))
+                && info.processors.contains(&r.processor)
+        });
+    }
+    let mut rules = rules().base_model.iter().filter(|r| r.output.is_none());
     match &info.main_input {
-        Some(input) => rules.iter().find(|r| r.main_input.contains(input)),
-        None => rules
-            .iter()
-            .find(|r| info.processors.contains(&r.processor)),
+        Some(input) => rules.find(|r| r.main_input.contains(input)),
+        None => rules.find(|r| info.processors.contains(&r.processor)),
     }
 }
 

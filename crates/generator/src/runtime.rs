@@ -45,6 +45,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/vqa.py",
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
+    "skillgen_runtime/families/audio_codec.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",
     "skillgen_runtime/families/image_segmentation.py",
     "skillgen_runtime/families/image_to_image.py",

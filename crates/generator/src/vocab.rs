@@ -50,6 +50,7 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        AudioCodec => "audio_codec",
     }
 }
 
@@ -83,6 +84,7 @@ name_enum! {
         VisualQuestionAnswering => "visual_question_answering",
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
+        AudioTokenization => "audio_tokenization",
     }
 }
 

@@ -1,0 +1,121 @@
+"""audio_tokenization (neural audio codecs) on tiny offline codecs (tests/fixtures/fixtures_codec.py),
+against each model's documented use: its feature extractor, then `model.encode(...)` for the codes
+and `model.decode(...)` of those codes for the reconstruction, as each model's transformers docs show
+(transformers has no pipeline for codecs). The skillset runs the model's forward, so the reference
+takes another path through the model. Skillsets are generated here from a models.toml naming only
+their model_type."""
+import importlib.util
+import os
+import subprocess
+
+import expect
+import numpy as np
+import pytest
+import torch
+import transformers
+from conftest import ROOT
+
+BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
+RATE = 16000
+
+
+def _encodec(model, inputs):
+    # EnCodec's docs: encode with the padding mask, decode with the codes, scales and mask.
+    encoded = model.encode(inputs["input_values"], inputs["padding_mask"])
+    audio = model.decode(encoded.audio_codes, encoded.audio_scales, inputs["padding_mask"])[0]
+    return encoded.audio_codes[:, 0], audio
+
+
+def _dac(model, inputs):
+    # DAC's docs: encode the input values; decode the quantized representation.
+    encoded = model.encode(inputs["input_values"])
+    return encoded.audio_codes[0], model.decode(encoded.quantized_representation)[0]
+
+
+def _codes_then_decode(model, inputs):
+    # Mimi's, X-Codec's and WavTokenizer's docs: encode the input values, decode the audio codes.
+    codes = model.encode(inputs["input_values"]).audio_codes
+    return codes[0], model.decode(codes)[0]
+
+
+REFERENCES = {"encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
+
+
+def waves():
+    """Two different clips of the same length (a chirp and noise), and a shorter third."""
+    t = np.arange(8000) / RATE
+    chirp = (0.5 * np.sin(2 * np.pi * (200 + 900 * t) * t)).astype("float32")
+    noise = (np.random.RandomState(3).randn(8000) * 0.3).astype("float32")
+    return [chirp, noise, chirp[:5000] * 0.8]
+
+
+def reference(model_type, path, wave):
+    model = transformers.AutoModel.from_pretrained(path).eval()
+    extractor = transformers.AutoFeatureExtractor.from_pretrained(path)
+    inputs = extractor(wave, sampling_rate=RATE, return_tensors="pt")
+    with torch.no_grad():
+        codes, audio = REFERENCES[model_type](model, inputs)
+    return codes, audio.reshape(-1)[: len(wave)]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("codecs")
+    models = root / "models.toml"
+    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in REFERENCES))
+    (root / "autoconfigs").mkdir()
+    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
+    return root / "out" / "skillsets"
+
+
+def handler_for(generated, fixtures, model_type):
+    spec = importlib.util.spec_from_file_location("hf_" + model_type, generated / ("hf_" + model_type + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "codec-" + model_type), "cpu", "cpu")
+    return skill, handler
+
+
+@pytest.mark.parametrize("model_type", sorted(REFERENCES))
+def test_codes_and_reconstruction_match_the_documented_encode_decode(generated, fixtures, model_type):
+    skill, handler = handler_for(generated, fixtures, model_type)
+    assert skill.FAMILY == "audio_codec" and handler.task == "audio_tokenization"
+    clips = waves()
+    result = handler({"audio": clips, "sampling_rate": RATE, "reconstruct": True})
+    assert result["implementation_type"] == "REAL", result
+    assert result["count"] == 3 and result["sampling_rate"] == RATE
+    want = [reference(model_type, os.path.join(fixtures, "codec-" + model_type), clip) for clip in clips]
+    for i, ((got_codes, shape), (codes, audio)) in enumerate(expect.pairs(list(zip(result["codes"], result["code_shapes"])), want)):
+        assert torch.equal(torch.tensor(got_codes), codes), f"codes of input {i}"
+        assert shape == list(codes.shape)
+        assert result["lengths"][i] == len(clips[i])
+        expect.close(result["audio"][i, : len(clips[i])], audio, f"reconstruction of input {i}")
+    # Input dependence: the two same-length clips get different codes and reconstructions.
+    assert want[0][0].shape == want[1][0].shape
+    assert not torch.equal(want[0][0], want[1][0]), "the reference's codes do not depend on the input"
+    assert not torch.equal(torch.tensor(result["codes"][0]), torch.tensor(result["codes"][1]))
+    expect.differ(want[0][1], want[1][1], "reconstructions")
+
+
+def test_codes_alone_and_resampling(generated, fixtures):
+    _, handler = handler_for(generated, fixtures, "encodec")
+    clip = waves()[0]
+    alone = handler(clip)
+    assert alone["implementation_type"] == "REAL", alone
+    assert "audio" not in alone and alone["count"] == 1
+    want, _ = reference("encodec", os.path.join(fixtures, "codec-encodec"), clip)
+    assert torch.equal(torch.tensor(alone["codes"][0]), want)
+    # 8 kHz audio is resampled to the extractor's 16 kHz (twice as many samples, so more frames).
+    slow = handler({"audio": clip, "sampling_rate": 8000})
+    assert slow["code_shapes"][0][-1] > alone["code_shapes"][0][-1]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"audio": [0.1] * 100, "reconstruct": "yes"}, {"audio": [0.1] * 100, "bandwidth": 3}, {"audio": []}, {"sampling_rate": 16000}, "not audio", 12],
+)
+def test_bad_input_is_an_error(generated, fixtures, bad):
+    _, handler = handler_for(generated, fixtures, "dac")
+    result = handler(bad)
+    assert result["implementation_type"] == "ERROR" and "error" in result, result
