@@ -148,7 +148,7 @@ def hidden_state_output(class_name):
 
 def codec_facts(class_name):
     """For a base class with no `last_hidden_state` (codecs, vocoders): its forward's output fields
-    (`audio_codes`, `audio_values`, ...) and its required inputs (parameters without a default), so
+    (`audio_codes`, `audio_values`, ...; `tensor` for a bare tensor) and its required inputs (parameters without a default), so
     detection can tell an audio codec (waveform in, discrete codes out) from other such classes."""
     import typing
 
@@ -161,10 +161,14 @@ def codec_facts(class_name):
         hints = typing.get_type_hints(forward).get("return")
     except Exception:
         return {}
+    import torch
+
     fields = []
     for arg in (hints, *typing.get_args(hints)):
         if isinstance(arg, type) and issubclass(arg, ModelOutput):
             fields += [f for f in arg.__dataclass_fields__ if f not in fields]
+    if hints is torch.Tensor:
+        fields = ["tensor"]  # a bare tensor (vocoders: the waveform)
     params = inspect.signature(forward).parameters.values()
     required = [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return {"outputs": fields, "required_inputs": required}

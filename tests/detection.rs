@@ -480,6 +480,16 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         );
     }
     assert!(why("xcodec2").contains("no `last_hidden_state`"));
+    // HiFi-GAN vocoders (a spectrogram in, a bare waveform tensor out) are served; BigVGAN (a
+    // channels-first mel, no `spectrogram` input) is not.
+    for mt in ["speecht5_hifigan", "fastspeech2_conformer_hifigan"] {
+        assert_eq!(
+            get(mt),
+            (Family::AudioCodec, Task::SpectrogramToAudio),
+            "{mt}"
+        );
+    }
+    assert!(why("qwen2_5_omni_bigvgan").contains("no `last_hidden_state`"));
     assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
 }
 

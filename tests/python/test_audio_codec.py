@@ -1,9 +1,11 @@
-"""audio_tokenization (neural audio codecs) on tiny offline codecs (tests/fixtures/fixtures_codec.py),
+"""audio_tokenization (neural audio codecs) and spectrogram_to_audio (HiFi-GAN vocoders) on tiny
+offline models (tests/fixtures/fixtures_codec.py),
 against each model's documented use: its feature extractor, then `model.encode(...)` for the codes
 and `model.decode(...)` of those codes for the reconstruction, as each model's transformers docs show
 (transformers has no pipeline for codecs). The skillset runs the model's forward, so the reference
-takes another path through the model. Skillsets are generated here from a models.toml naming only
-their model_type."""
+takes another path through the model. Vocoders against their documented call, `vocoder(spectrogram)`
+on a [frames, mel bins] tensor (SpeechT5's and FastSpeech2Conformer's docs). Skillsets are generated
+here from a models.toml naming only their model_type."""
 import importlib.util
 import os
 import subprocess
@@ -39,6 +41,7 @@ def _codes_then_decode(model, inputs):
 
 
 REFERENCES = {"encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
+VOCODERS = {"speecht5_hifigan": "SpeechT5HifiGan", "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan"}
 
 
 def waves():
@@ -62,18 +65,18 @@ def reference(model_type, path, wave):
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("codecs")
     models = root / "models.toml"
-    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in REFERENCES))
+    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in [*REFERENCES, *VOCODERS]))
     (root / "autoconfigs").mkdir()
     subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
     return root / "out" / "skillsets"
 
 
-def handler_for(generated, fixtures, model_type):
+def handler_for(generated, fixtures, model_type, folder="codec-"):
     spec = importlib.util.spec_from_file_location("hf_" + model_type, generated / ("hf_" + model_type + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "codec-" + model_type), "cpu", "cpu")
+    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, folder + model_type), "cpu", "cpu")
     return skill, handler
 
 
@@ -117,5 +120,46 @@ def test_codes_alone_and_resampling(generated, fixtures):
 )
 def test_bad_input_is_an_error(generated, fixtures, bad):
     _, handler = handler_for(generated, fixtures, "dac")
+    result = handler(bad)
+    assert result["implementation_type"] == "ERROR" and "error" in result, result
+
+
+def spectrograms():
+    """Two different [frames, 16] spectrograms of the same length, and a shorter third."""
+    rng = np.random.RandomState(4)
+    return [rng.randn(20, 16).astype("float32"), rng.randn(20, 16).astype("float32"), rng.randn(9, 16).astype("float32")]
+
+
+@pytest.mark.parametrize("model_type", sorted(VOCODERS))
+def test_vocoder_matches_the_documented_call(generated, fixtures, model_type):
+    skill, handler = handler_for(generated, fixtures, model_type, "vocoder-")
+    assert skill.FAMILY == "audio_codec" and handler.task == "spectrogram_to_audio"
+    specs = spectrograms()
+    result = handler({"spectrogram": specs})
+    assert result["implementation_type"] == "REAL", result
+    assert result["sampling_rate"] == RATE and result["count"] == 3
+    vocoder = getattr(transformers, VOCODERS[model_type]).from_pretrained(os.path.join(fixtures, "vocoder-" + model_type)).eval()
+    with torch.no_grad():
+        want = [vocoder(torch.from_numpy(s)) for s in specs]
+    for i, (length, wave) in enumerate(expect.pairs(result["lengths"], want)):
+        assert length == wave.shape[0]
+        expect.close(result["audio"][i, :length], wave, f"waveform {i}")
+    assert result["audio"][2, want[2].shape[0]:].abs().max() == 0
+    expect.differ(want[0], want[1], "waveforms")
+    # One spectrogram alone (nested lists), and a [n, frames, bins] array.
+    alone = handler(specs[0].tolist())
+    assert alone["count"] == 1
+    expect.close(alone["audio"][0], want[0], "single waveform")
+    stacked = handler(np.stack(specs[:2]))
+    assert stacked["count"] == 2
+    expect.close(stacked["audio"][1], want[1], "stacked waveform")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((10, 15), "float32"), np.zeros((0, 16), "float32"), [[float("nan")] * 16] * 4, {"spectrogram": [[0.0] * 16], "seed": 1}, "text", {"audio": [0.0]}],
+)
+def test_vocoder_bad_input_is_an_error(generated, fixtures, bad):
+    _, handler = handler_for(generated, fixtures, "speecht5_hifigan", "vocoder-")
     result = handler(bad)
     assert result["implementation_type"] == "ERROR" and "error" in result, result

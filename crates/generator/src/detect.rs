@@ -239,7 +239,8 @@ pub struct BaseModelRule {
     pub main_input: Vec<String>,
     pub processor: String,
     /// A rule for classes with no `last_hidden_state` (codecs): the output field their forward
-    /// returns. Such a rule also needs every required input among `main_input` and the processor.
+    /// returns. Such a rule also needs every required input among `main_input` and the processor
+    /// (`processor = "none"`: the class needs none).
     #[serde(default)]
     pub output: Option<String>,
     pub family: Family,
@@ -349,7 +350,7 @@ fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
                     .required_inputs
                     .iter()
                     .all(|i| r.main_input.contains(i))
-                && info.processors.contains(&r.processor)
+                && (r.processor == "none" || info.processors.contains(&r.processor))
         });
     }
     let mut rules = rules().base_model.iter().filter(|r| r.output.is_none());

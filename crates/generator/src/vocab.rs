@@ -85,6 +85,7 @@ name_enum! {
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
         AudioTokenization => "audio_tokenization",
+        SpectrogramToAudio => "spectrogram_to_audio",
     }
 }
 
