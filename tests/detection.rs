@@ -490,6 +490,19 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         );
     }
     assert!(why("qwen2_5_omni_bigvgan").contains("no `last_hidden_state`"));
+    // Transducers (the RNNT and TDT tables) recognise speech.
+    for mt in [
+        "parakeet_rnnt",
+        "parakeet_tdt",
+        "nemotron3_5_asr",
+        "nemotron_asr_streaming",
+    ] {
+        assert_eq!(
+            get(mt),
+            (Family::SpeechTransducer, Task::SpeechRecognition),
+            "{mt}"
+        );
+    }
     assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
 }
 

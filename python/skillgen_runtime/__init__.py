@@ -33,6 +33,7 @@ FAMILIES = {
     "image_to_image": ("image_to_image", "ImageToImage"),
     "mask_generation": ("mask_generation", "MaskGeneration"),
     "audio_codec": ("audio_codec", "AudioCodec"),
+    "speech_transducer": ("speech_transducer", "SpeechTransducer"),
 }
 
 

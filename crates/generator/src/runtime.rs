@@ -55,6 +55,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/object_detection.py",
     "skillgen_runtime/families/speech_ctc.py",
     "skillgen_runtime/families/speech_seq2seq.py",
+    "skillgen_runtime/families/speech_transducer.py",
     "skillgen_runtime/families/text_decoder.py",
     "skillgen_runtime/families/text_encoder.py",
     "skillgen_runtime/families/text_encoder_decoder.py",

@@ -51,6 +51,7 @@ name_enum! {
         ImageToImage => "image_to_image",
         MaskGeneration => "mask_generation",
         AudioCodec => "audio_codec",
+        SpeechTransducer => "speech_transducer",
     }
 }
 
