@@ -482,7 +482,11 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     assert!(why("xcodec2").contains("no `last_hidden_state`"));
     // HiFi-GAN vocoders (a spectrogram in, a bare waveform tensor out) are served; BigVGAN (a
     // channels-first mel, no `spectrogram` input) is not.
-    for mt in ["speecht5_hifigan", "fastspeech2_conformer_hifigan"] {
+    for mt in [
+        "speecht5_hifigan",
+        "fastspeech2_conformer_hifigan",
+        "univnet",
+    ] {
         assert_eq!(
             get(mt),
             (Family::AudioCodec, Task::SpectrogramToAudio),

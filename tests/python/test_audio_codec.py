@@ -4,7 +4,8 @@ against each model's documented use: its feature extractor, then `model.encode(.
 and `model.decode(...)` of those codes for the reconstruction, as each model's transformers docs show
 (transformers has no pipeline for codecs). The skillset runs the model's forward, so the reference
 takes another path through the model. Vocoders against their documented call, `vocoder(spectrogram)`
-on a [frames, mel bins] tensor (SpeechT5's and FastSpeech2Conformer's docs). Skillsets are generated
+on a [frames, mel bins] tensor (SpeechT5's and FastSpeech2Conformer's docs; UnivNet's
+`model(input_features, generator=...).waveforms`, its noise drawn from the seeded generator). Skillsets are generated
 here from a models.toml naming only their model_type."""
 import importlib.util
 import os
@@ -41,7 +42,7 @@ def _codes_then_decode(model, inputs):
 
 
 REFERENCES = {"encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
-VOCODERS = {"speecht5_hifigan": "SpeechT5HifiGan", "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan"}
+VOCODERS = {"speecht5_hifigan": "SpeechT5HifiGan", "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan", "univnet": "UnivNetModel"}
 
 
 def waves():
@@ -135,29 +136,41 @@ def test_vocoder_matches_the_documented_call(generated, fixtures, model_type):
     skill, handler = handler_for(generated, fixtures, model_type, "vocoder-")
     assert skill.FAMILY == "audio_codec" and handler.task == "spectrogram_to_audio"
     specs = spectrograms()
-    result = handler({"spectrogram": specs})
+    result = handler({"spectrogram": specs, "seed": 3})
     assert result["implementation_type"] == "REAL", result
-    assert result["sampling_rate"] == RATE and result["count"] == 3
+    # UnivNet's config has no sampling rate (its feature extractor does).
+    assert result["sampling_rate"] == (None if model_type == "univnet" else RATE) and result["count"] == 3
     vocoder = getattr(transformers, VOCODERS[model_type]).from_pretrained(os.path.join(fixtures, "vocoder-" + model_type)).eval()
+
+    def reference(spectrogram, seed=3):
+        if model_type == "univnet":
+            return vocoder(torch.from_numpy(spectrogram), generator=torch.Generator().manual_seed(seed)).waveforms[0]
+        return vocoder(torch.from_numpy(spectrogram))
+
     with torch.no_grad():
-        want = [vocoder(torch.from_numpy(s)) for s in specs]
+        want = [reference(s) for s in specs]
     for i, (length, wave) in enumerate(expect.pairs(result["lengths"], want)):
         assert length == wave.shape[0]
         expect.close(result["audio"][i, :length], wave, f"waveform {i}")
     assert result["audio"][2, want[2].shape[0]:].abs().max() == 0
     expect.differ(want[0], want[1], "waveforms")
     # One spectrogram alone (nested lists), and a [n, frames, bins] array.
-    alone = handler(specs[0].tolist())
+    alone = handler({"spectrogram": specs[0].tolist(), "seed": 3})
     assert alone["count"] == 1
     expect.close(alone["audio"][0], want[0], "single waveform")
-    stacked = handler(np.stack(specs[:2]))
+    if model_type == "univnet":
+        # Another seed, other noise: the seed reaches the generator.
+        with torch.no_grad():
+            expect.differ(reference(specs[0], 0), want[0], "waveforms of two seeds")
+        expect.close(handler(specs[0])["audio"][0], reference(specs[0], 0), "waveform at the default seed 0")
+    stacked = handler({"spectrogram": np.stack(specs[:2]), "seed": 3})
     assert stacked["count"] == 2
     expect.close(stacked["audio"][1], want[1], "stacked waveform")
 
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((10, 15), "float32"), np.zeros((0, 16), "float32"), [[float("nan")] * 16] * 4, {"spectrogram": [[0.0] * 16], "seed": 1}, "text", {"audio": [0.0]}],
+    [np.zeros((10, 15), "float32"), np.zeros((0, 16), "float32"), [[float("nan")] * 16] * 4, {"spectrogram": [[0.0] * 16], "seed": -1}, {"spectrogram": [[0.0] * 16], "speed": 1}, "text", {"audio": [0.0]}],
 )
 def test_vocoder_bad_input_is_an_error(generated, fixtures, bad):
     _, handler = handler_for(generated, fixtures, "speecht5_hifigan", "vocoder-")

@@ -20,11 +20,13 @@ class AudioCodec(Audio, Skillset):
     "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
     decoded waveforms cut to each input's length, zero-padded) and "lengths".
 
-    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan): a spectrogram
-    [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
-    config.model_in_dim), a list of them or a [n, frames, bins] array, or {"spectrogram": ...}.
-    Each runs alone through the model's forward -> {"audio": tensor [n, longest] zero-padded,
-    "lengths", "sampling_rate" (config.sampling_rate), "count"}."""
+    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
+    spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
+    config.model_in_dim or num_mel_bins), a list of them or a [n, frames, bins] array, or
+    {"spectrogram": ..., "seed": n}. Each runs alone through the model's forward; a vocoder that
+    draws noise (UnivNet) draws it from a generator seeded with "seed" (0). -> {"audio": tensor
+    [n, longest] zero-padded, "lengths", "sampling_rate" (config.sampling_rate; None where the
+    config has none, as UnivNet's), "count"}."""
 
     FAMILY = "audio_codec"
     PROCESSOR_CLASS = "AutoFeatureExtractor"
@@ -41,7 +43,7 @@ class AudioCodec(Audio, Skillset):
     def _load_processor(self, model, task, config):
         if task == "spectrogram_to_audio":
             # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
-            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or self.MEL_BINS)
+            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
             return None
         return super()._load_processor(model, task, config)
 
@@ -54,7 +56,10 @@ class AudioCodec(Audio, Skillset):
         return batch, single, options
 
     def _split_spectrograms(self, x):
-        x, options = self._dict_input(x, "spectrogram", allowed=())
+        x, options = self._dict_input(x, "spectrogram", allowed=("seed",))
+        seed = options.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SkillInputError("seed must be an integer >= 0, not " + repr(seed))
         np = self._numpy()
         if hasattr(x, "detach"):
             x = x.detach().cpu().float().numpy()
@@ -109,7 +114,16 @@ class AudioCodec(Audio, Skillset):
 
     def _forward(self, task, model, inputs, options):
         if task == "spectrogram_to_audio":
-            return [model(spectrogram) for spectrogram in inputs["spectrograms"]]
+            import inspect
+
+            # Noise-drawing vocoders (UnivNet) take a generator: seeded, so equal inputs give equal audio.
+            seeded = "generator" in inspect.signature(model.forward).parameters
+            outputs = []
+            for spectrogram in inputs["spectrograms"]:
+                kwargs = {"generator": self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))} if seeded else {}
+                output = model(spectrogram, **kwargs)
+                outputs.append(output if hasattr(output, "reshape") else output[0])
+            return outputs
         return [model(**features) for features in inputs["encoded"]]
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
