@@ -472,7 +472,14 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
     // one that also needs other inputs (xcodec2: `input_features`) or has no extractor is not.
-    for mt in ["encodec", "dac", "mimi", "xcodec", "wavtokenizer"] {
+    for mt in [
+        "encodec",
+        "dac",
+        "mimi",
+        "xcodec",
+        "wavtokenizer",
+        "pocket_tts_audio_tokenizer",
+    ] {
         assert_eq!(
             get(mt),
             (Family::AudioCodec, Task::AudioTokenization),

@@ -18,7 +18,9 @@ class AudioCodec(Audio, Skillset):
     {"codes": [per input, the model's code tensor for it as nested int lists, batch axis dropped:
     [quantizers, frames], EnCodec's chunked layout [chunks, quantizers, frames]], "code_shapes",
     "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
-    decoded waveforms cut to each input's length, zero-padded) and "lengths".
+    decoded waveforms cut to each input's length, zero-padded) and "lengths". A continuous
+    tokenizer (pocket_tts_audio_tokenizer: latents, no codes) gives "latents" ([frames, dims] floats
+    per input) and "latent_shapes" in place of "codes" and "code_shapes".
 
     spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
     spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
@@ -132,18 +134,20 @@ class AudioCodec(Audio, Skillset):
             rate = getattr(model.config, "sampling_rate", None)
             return dict(self._padded(waves), sampling_rate=int(rate) if rate else None, count=len(waves))
         codes, shapes, waves = [], [], []
+        # Discrete codes, or a continuous tokenizer's latents (pocket_tts_audio_tokenizer).
+        key = "codes" if getattr(outputs[0], "audio_codes", None) is not None else "latents"
         for length, output in zip(inputs["lengths"], outputs):
-            found = output.audio_codes
+            found = output.audio_codes if key == "codes" else output.latents
             # The batch axis (one input): EnCodec's codes are [chunks, batch, quantizers, frames].
             found = found[:, 0] if found.dim() == 4 else found[0]
-            codes.append(found.cpu().tolist())
+            codes.append(found.float().cpu().tolist() if key == "latents" else found.cpu().tolist())
             shapes.append(list(found.shape))
             if options.get("reconstruct"):
                 audio = getattr(output, "audio_values", None)
                 if audio is None:
                     raise SkillInputError("this codec returns no reconstruction (no audio_values); ask without reconstruct")
                 waves.append(audio[0].reshape(-1)[:length].float().cpu())
-        result = {"codes": codes, "code_shapes": shapes, "sampling_rate": inputs["rate"], "count": len(codes)}
+        result = {key: codes, key[:-1] + "_shapes": shapes, "sampling_rate": inputs["rate"], "count": len(codes)}
         if options.get("reconstruct"):
             result.update(self._padded(waves))
         return result
