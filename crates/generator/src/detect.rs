@@ -458,11 +458,13 @@ pub enum Step {
         task: Task,
     },
     /// A base model no rule serves: feature extraction by its main input (`data/detection.toml`
-    /// `[[base_model]]`).
+    /// `[[base_model]]`), or for a class with no `last_hidden_state`, what it returns (`output`:
+    /// an audio codec's `audio_codes`, a vocoder's waveform).
     BaseModel {
         model_type: String,
         class: String,
         main_input: String,
+        output: Option<String>,
         family: Family,
         task: Task,
     },
@@ -534,9 +536,13 @@ impl std::fmt::Display for Step {
                 f,
                 "model_type `{model_type}` is in transformers' {table} → task `{task}`, family `{family}`"
             ),
-            Step::BaseModel { model_type, class, main_input, family, task } => write!(
+            Step::BaseModel { model_type, class, main_input, output: None, family, task } => write!(
                 f,
                 "model_type `{model_type}` has the base model {class} (main input `{main_input}`) and no head skillgen serves → feature extraction: task `{task}`, family `{family}`"
+            ),
+            Step::BaseModel { model_type, class, main_input, output: Some(output), family, task } => write!(
+                f,
+                "model_type `{model_type}` has the base model {class} (main input `{main_input}`, returns `{output}`, no `last_hidden_state`) and no head skillgen serves → task `{task}`, family `{family}`"
             ),
             Step::AutoMap { key, family, task } => write!(
                 f,
@@ -883,7 +889,8 @@ fn model_type_table_step(d: &mut Decision, model_type: &str) {
 }
 
 /// A base model that no rule serves: feature extraction, like transformers' `feature-extraction`
-/// and `image-feature-extraction` pipelines for any base model.
+/// and `image-feature-extraction` pipelines for any base model (or, with no `last_hidden_state`,
+/// the task of what it returns: audio codecs, vocoders).
 fn base_model_step(d: &mut Decision, model_type: &str) {
     if !d.open() {
         return;
@@ -899,6 +906,7 @@ fn base_model_step(d: &mut Decision, model_type: &str) {
                 .main_input
                 .clone()
                 .unwrap_or_else(|| rule.processor.clone()),
+            output: rule.output.clone(),
             family: rule.family,
             task: rule.task,
         };
