@@ -328,6 +328,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "embedding_gemma2:text_encoder/text_embedding",
     ),
     (
+        "transformers-5.24.0/encodec",
+        "encodec:audio_codec/audio_tokenization",
+    ),
+    (
         "transformers-5.24.0/falcon_h1",
         "falcon_h1:text_decoder/text_generation",
     ),
@@ -348,12 +352,24 @@ const EXPECTED: &[(&str, &str)] = &[
         "mamba2:text_decoder/text_generation",
     ),
     (
+        "transformers-5.24.0/mimi",
+        "mimi:audio_codec/audio_tokenization",
+    ),
+    (
         "transformers-5.24.0/mistral_large4",
         "mistral_large4:image_text_to_text/image_text_to_text",
     ),
     (
         "transformers-5.24.0/nemotron_h",
         "nemotron_h:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/parakeet_rnnt",
+        "parakeet_rnnt:speech_transducer/speech_recognition",
+    ),
+    (
+        "transformers-5.24.0/parakeet_tdt",
+        "parakeet_tdt:speech_transducer/speech_recognition",
     ),
     (
         "transformers-5.24.0/qwen3_asr",
@@ -365,6 +381,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     ("t5-small", "t5:text_encoder_decoder/text2text_generation"),
     ("tiiuae/falcon-7b", "falcon:text_decoder/text_generation"),
+    (
+        "transformers-5.24.0/speecht5_hifigan",
+        "speecht5_hifigan:audio_codec/spectrogram_to_audio",
+    ),
+    (
+        "transformers-5.24.0/univnet",
+        "univnet:audio_codec/spectrogram_to_audio",
+    ),
     (
         "xlm-roberta-base",
         "xlm-roberta:text_encoder/text_classification",
