@@ -208,6 +208,34 @@ def feature_maps_output(class_name):
         return None
 
 
+def codec_facts(class_name):
+    """For a base class with no `last_hidden_state` (codecs, vocoders): its forward's output fields
+    (`audio_codes`, `audio_values`, ...; `tensor` for a bare tensor) and its required inputs (parameters without a default), so
+    detection can tell an audio codec (waveform in, discrete codes out) from other such classes."""
+    import typing
+
+    from transformers.utils import ModelOutput
+
+    try:
+        module, _, name = class_name.rpartition(".")
+        owner = importlib.import_module("transformers." + module) if module else transformers
+        forward = getattr(owner, name).forward
+        hints = typing.get_type_hints(forward).get("return")
+    except Exception:
+        return {}
+    import torch
+
+    fields = []
+    for arg in (hints, *typing.get_args(hints)):
+        if isinstance(arg, type) and issubclass(arg, ModelOutput):
+            fields += [f for f in arg.__dataclass_fields__ if f not in fields]
+    if hints is torch.Tensor:
+        fields = ["tensor"]  # a bare tensor (vocoders: the waveform)
+    params = inspect.signature(forward).parameters.values()
+    required = [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return {"outputs": fields, "required_inputs": required}
+
+
 def main():
     configs = _names(configuration_auto, "CONFIG_MAPPING_NAMES")
     mappings = sorted(
@@ -247,6 +275,8 @@ def main():
             info["last_hidden_state"] = hidden_state_output(base)
             if takes_patch_grid(base):
                 info["patch_grid"] = True
+            if info["last_hidden_state"] is False:
+                info.update(codec_facts(base))
         model_types[model_type] = info
     data = {
         "transformers_version": transformers.__version__,

@@ -328,6 +328,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "embedding_gemma2:text_encoder/text_embedding",
     ),
     (
+        "transformers-5.24.0/encodec",
+        "encodec:audio_codec/audio_tokenization",
+    ),
+    (
         "transformers-5.24.0/falcon_h1",
         "falcon_h1:text_decoder/text_generation",
     ),
@@ -348,12 +352,24 @@ const EXPECTED: &[(&str, &str)] = &[
         "mamba2:text_decoder/text_generation",
     ),
     (
+        "transformers-5.24.0/mimi",
+        "mimi:audio_codec/audio_tokenization",
+    ),
+    (
         "transformers-5.24.0/mistral_large4",
         "mistral_large4:image_text_to_text/image_text_to_text",
     ),
     (
         "transformers-5.24.0/nemotron_h",
         "nemotron_h:text_decoder/text_generation",
+    ),
+    (
+        "transformers-5.24.0/parakeet_rnnt",
+        "parakeet_rnnt:speech_transducer/speech_recognition",
+    ),
+    (
+        "transformers-5.24.0/parakeet_tdt",
+        "parakeet_tdt:speech_transducer/speech_recognition",
     ),
     (
         "transformers-5.24.0/qwen3_asr",
@@ -365,6 +381,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     ("t5-small", "t5:text_encoder_decoder/text2text_generation"),
     ("tiiuae/falcon-7b", "falcon:text_decoder/text_generation"),
+    (
+        "transformers-5.24.0/speecht5_hifigan",
+        "speecht5_hifigan:audio_codec/spectrogram_to_audio",
+    ),
+    (
+        "transformers-5.24.0/univnet",
+        "univnet:audio_codec/spectrogram_to_audio",
+    ),
     (
         "xlm-roberta-base",
         "xlm-roberta:text_encoder/text_classification",
@@ -469,7 +493,52 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
     assert!(why("autoformer").contains("takes `past_values`"));
-    assert!(why("encodec").contains("no `last_hidden_state`"));
+    assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
+    // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
+    // one that also needs other inputs (xcodec2: `input_features`) or has no extractor is not.
+    for mt in [
+        "encodec",
+        "dac",
+        "mimi",
+        "xcodec",
+        "wavtokenizer",
+        "pocket_tts_audio_tokenizer",
+    ] {
+        assert_eq!(
+            get(mt),
+            (Family::AudioCodec, Task::AudioTokenization),
+            "{mt}"
+        );
+    }
+    assert!(why("xcodec2").contains("no `last_hidden_state`"));
+    // HiFi-GAN vocoders (a spectrogram in, a bare waveform tensor out) are served; BigVGAN (a
+    // channels-first mel, no `spectrogram` input) is not.
+    for mt in [
+        "speecht5_hifigan",
+        "fastspeech2_conformer_hifigan",
+        "univnet",
+    ] {
+        assert_eq!(
+            get(mt),
+            (Family::AudioCodec, Task::SpectrogramToAudio),
+            "{mt}"
+        );
+    }
+    assert!(why("qwen2_5_omni_bigvgan").contains("no `last_hidden_state`"));
+    // Transducers (the RNNT and TDT tables) recognise speech.
+    for mt in [
+        "parakeet_rnnt",
+        "parakeet_tdt",
+        "nemotron3_5_asr",
+        "nemotron_asr_streaming",
+    ] {
+        assert_eq!(
+            get(mt),
+            (Family::SpeechTransducer, Task::SpeechRecognition),
+            "{mt}"
+        );
+    }
+    assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

@@ -38,6 +38,8 @@ FAMILIES = {
     "pose_estimation": ("pose_estimation", "PoseEstimation"),
     "image_matting": ("image_matting", "ImageMatting"),
     "trajectory": ("trajectory", "Trajectory"),
+    "audio_codec": ("audio_codec", "AudioCodec"),
+    "speech_transducer": ("speech_transducer", "SpeechTransducer"),
 }
 
 

@@ -151,6 +151,12 @@ pub struct ModelTypeInfo {
     /// task is unknown, so a checkpoint naming one is refused rather than given the listed task.
     #[serde(default)]
     pub unlisted_heads: Vec<String>,
+    /// For a base class with no `last_hidden_state`: its forward's output fields (`audio_codes`,
+    /// `audio_values`, ...) and its required inputs (parameters without a default).
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub required_inputs: Vec<String>,
 }
 
 impl ModelTypeInfo {
@@ -267,6 +273,11 @@ pub struct BaseModelRule {
     #[serde(default)]
     pub patch_grid: bool,
     pub processor: String,
+    /// A rule for classes with no `last_hidden_state` (codecs): the output field their forward
+    /// returns. Such a rule also needs every required input among `main_input` and the processor
+    /// (`processor = "none"`: the class needs none).
+    #[serde(default)]
+    pub output: Option<String>,
     pub family: Family,
     pub task: Task,
 }
@@ -364,18 +375,30 @@ fn base_model_rule(info: &ModelTypeInfo) -> Option<&'static BaseModelRule> {
         .heads
         .keys()
         .any(|t| t != "MODEL_MAPPING_NAMES" && t != "MODEL_FOR_BACKBONE_MAPPING_NAMES")
-        || (info.last_hidden_state == Some(false) && info.feature_maps != Some(true))
     {
         return None;
     }
-    let rules = &rules().base_model;
+    if info.last_hidden_state == Some(false) && info.feature_maps != Some(true) {
+        // Nothing to pool; only a rule for what the class does return (an audio codec's codes).
+        return rules().base_model.iter().find(|r| {
+            r.output.as_ref().is_some_and(|o| info.outputs.contains(o))
+                && info
+                    .main_input
+                    .as_ref()
+                    .is_some_and(|m| r.main_input.contains(m))
+                && info
+                    .required_inputs
+                    .iter()
+                    .all(|i| r.main_input.contains(i))
+                && (r.processor == "none" || info.processors.contains(&r.processor))
+        });
+    }
+    let mut rules = rules().base_model.iter().filter(|r| r.output.is_none());
     match &info.main_input {
-        Some(input) => rules.iter().find(|r| {
+        Some(input) => rules.find(|r| {
             r.main_input.contains(input) && (!r.patch_grid || info.patch_grid == Some(true))
         }),
-        None => rules
-            .iter()
-            .find(|r| info.processors.contains(&r.processor)),
+        None => rules.find(|r| info.processors.contains(&r.processor)),
     }
 }
 
@@ -477,11 +500,13 @@ pub enum Step {
         task: Task,
     },
     /// A base model no rule serves: feature extraction by its main input (`data/detection.toml`
-    /// `[[base_model]]`).
+    /// `[[base_model]]`), or for a class with no `last_hidden_state`, what it returns (`output`:
+    /// an audio codec's `audio_codes`, a vocoder's waveform).
     BaseModel {
         model_type: String,
         class: String,
         main_input: String,
+        output: Option<String>,
         family: Family,
         task: Task,
     },
@@ -553,9 +578,13 @@ impl std::fmt::Display for Step {
                 f,
                 "model_type `{model_type}` is in transformers' {table} → task `{task}`, family `{family}`"
             ),
-            Step::BaseModel { model_type, class, main_input, family, task } => write!(
+            Step::BaseModel { model_type, class, main_input, output: None, family, task } => write!(
                 f,
                 "model_type `{model_type}` has the base model {class} (main input `{main_input}`) and no head skillgen serves → feature extraction: task `{task}`, family `{family}`"
+            ),
+            Step::BaseModel { model_type, class, main_input, output: Some(output), family, task } => write!(
+                f,
+                "model_type `{model_type}` has the base model {class} (main input `{main_input}`, returns `{output}`, no `last_hidden_state`) and no head skillgen serves → task `{task}`, family `{family}`"
             ),
             Step::AutoMap { key, family, task } => write!(
                 f,
@@ -928,7 +957,8 @@ fn model_type_table_step(d: &mut Decision, model_type: &str) {
 }
 
 /// A base model that no rule serves: feature extraction, like transformers' `feature-extraction`
-/// and `image-feature-extraction` pipelines for any base model.
+/// and `image-feature-extraction` pipelines for any base model (or, with no `last_hidden_state`,
+/// the task of what it returns: audio codecs, vocoders).
 fn base_model_step(d: &mut Decision, model_type: &str) {
     if !d.open() {
         return;
@@ -944,6 +974,7 @@ fn base_model_step(d: &mut Decision, model_type: &str) {
                 .main_input
                 .clone()
                 .unwrap_or_else(|| rule.processor.clone()),
+            output: rule.output.clone(),
             family: rule.family,
             task: rule.task,
         };

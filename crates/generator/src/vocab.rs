@@ -56,6 +56,8 @@ name_enum! {
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
         Trajectory => "trajectory",
+        AudioCodec => "audio_codec",
+        SpeechTransducer => "speech_transducer",
     }
 }
 
@@ -100,6 +102,8 @@ name_enum! {
         ActionPrediction => "action_prediction",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
+        AudioTokenization => "audio_tokenization",
+        SpectrogramToAudio => "spectrogram_to_audio",
     }
 }
 

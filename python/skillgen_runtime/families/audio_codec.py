@@ -1,0 +1,173 @@
+"""The audio codec family: neural audio codecs (encodec, dac, mimi, xcodec, wavtokenizer) that turn
+a waveform into discrete codes and the codes back into a waveform, and vocoders (HiFi-GAN) that turn
+a spectrogram into a waveform."""
+
+from ..base import Skillset
+from ..errors import SkillInputError
+from ..media import Audio
+
+
+class AudioCodec(Audio, Skillset):
+    """Audio-tokenization skillset: audio or a list of audio -> the codec's discrete codes per input.
+
+    Input: a 1-D float waveform (list, numpy array or tensor; 16 kHz unless "sampling_rate" says
+    otherwise, resampled to the feature extractor's rate), a WAV file path or WAV bytes, or a list
+    of them; or a dict {"audio": one or a list, "sampling_rate": n, "reconstruct": bool}. Each input
+    runs alone through the feature extractor and the model's forward (encode, then decode), so a
+    batch never pads one input with another's length. Output keeps the batch dimension:
+    {"codes": [per input, the model's code tensor for it as nested int lists, batch axis dropped:
+    [quantizers, frames], EnCodec's chunked layout [chunks, quantizers, frames]], "code_shapes",
+    "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
+    decoded waveforms cut to each input's length, zero-padded) and "lengths". A continuous
+    tokenizer (pocket_tts_audio_tokenizer: latents, no codes) gives "latents" ([frames, dims] floats
+    per input) and "latent_shapes" in place of "codes" and "code_shapes".
+
+    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
+    spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
+    config.model_in_dim or num_mel_bins), a list of them or a [n, frames, bins] array, or
+    {"spectrogram": ..., "seed": n}. Each runs alone through the model's forward; a vocoder that
+    draws noise (UnivNet) draws it from a generator seeded with "seed" (0). -> {"audio": tensor
+    [n, longest] zero-padded, "lengths", "sampling_rate" (config.sampling_rate; None where the
+    config has none, as UnivNet's), "count"}."""
+
+    FAMILY = "audio_codec"
+    PROCESSOR_CLASS = "AutoFeatureExtractor"
+    OPTIONS = ("reconstruct",)
+    MEL_BINS = 80  # a mock vocoder's spectrogram bins (a loaded one says its own)
+
+    def _sample_input(self, task):
+        if task == "spectrogram_to_audio":
+            # A smooth 12-frame ramp over the loaded vocoder's bins.
+            bins = self.MEL_BINS
+            return {"spectrogram": [[0.1 * ((f + b) % 7) - 0.3 for b in range(bins)] for f in range(12)]}
+        return {"audio": self._sample_waveform(0.5), "reconstruct": True}
+
+    def _load_processor(self, model, task, config):
+        if task == "spectrogram_to_audio":
+            # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
+            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
+            return None
+        return super()._load_processor(model, task, config)
+
+    def _split_input(self, task, x):
+        if task == "spectrogram_to_audio":
+            return self._split_spectrograms(x)
+        batch, single, options = self._split_audio_input(x, self.OPTIONS)
+        if not isinstance(options.get("reconstruct", False), bool):
+            raise SkillInputError("reconstruct must be true or false, not " + repr(options["reconstruct"]))
+        return batch, single, options
+
+    def _split_spectrograms(self, x):
+        x, options = self._dict_input(x, "spectrogram", allowed=("seed",))
+        seed = options.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SkillInputError("seed must be an integer >= 0, not " + repr(seed))
+        np = self._numpy()
+        if hasattr(x, "detach"):
+            x = x.detach().cpu().float().numpy()
+        if isinstance(x, (list, tuple)) and x and (hasattr(x[0], "shape") or hasattr(x[0], "detach") or self._depth(x) == 3):
+            items, single = list(x), False
+        else:
+            items, single = [x], True
+        batch = []
+        for i, item in enumerate(items):
+            if hasattr(item, "detach"):
+                item = item.detach().cpu().float().numpy()
+            try:
+                array = np.asarray(item, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise SkillInputError("spectrogram " + str(i) + " is not numeric (expected [frames, bins] numbers)")
+            if array.ndim == 3 and single:
+                batch += list(array)
+                single = False
+                continue
+            if array.ndim != 2 or array.shape[0] == 0:
+                raise SkillInputError("spectrogram " + str(i) + " must be [frames, bins] with frames > 0, got shape " + str(tuple(array.shape)))
+            if not np.isfinite(array).all():
+                raise SkillInputError("spectrogram " + str(i) + " has NaN or infinite values")
+            batch.append(array)
+        for i, array in enumerate(batch):
+            if array.shape[1] != self.MEL_BINS:
+                raise SkillInputError("spectrogram " + str(i) + " has " + str(array.shape[1]) + " bins; this vocoder takes " + str(self.MEL_BINS))
+        return batch, single, options
+
+    def _depth(self, x):
+        depth = 0
+        while isinstance(x, (list, tuple)) and x:
+            x, depth = x[0], depth + 1
+        return depth
+
+    def _preprocess(self, task, extractor, batch, options, device, model):
+        import inspect
+
+        if task == "spectrogram_to_audio":
+            dtype = getattr(model, "dtype", None)
+            return {"spectrograms": [self.torch.from_numpy(s).to(device=device, dtype=dtype) for s in batch]}
+        rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        waves = self._decode_audio(batch, options, rate)
+        # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
+        # have no parameter for.
+        accepted = inspect.signature(model.forward).parameters
+        encoded = []
+        for wave in waves:
+            features = extractor(wave, sampling_rate=rate, return_tensors="pt")
+            encoded.append(self._feature_tensors({k: v for k, v in features.items() if k in accepted}, device, model))
+        return {"encoded": encoded, "lengths": [int(w.shape[0]) for w in waves], "rate": int(rate)}
+
+    def _forward(self, task, model, inputs, options):
+        if task == "spectrogram_to_audio":
+            import inspect
+
+            # Noise-drawing vocoders (UnivNet) take a generator: seeded, so equal inputs give equal audio.
+            seeded = "generator" in inspect.signature(model.forward).parameters
+            outputs = []
+            for spectrogram in inputs["spectrograms"]:
+                kwargs = {"generator": self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))} if seeded else {}
+                output = model(spectrogram, **kwargs)
+                outputs.append(output if hasattr(output, "reshape") else output[0])
+            return outputs
+        return [model(**features) for features in inputs["encoded"]]
+
+    def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
+        if task == "spectrogram_to_audio":
+            waves = [w.reshape(-1).float().cpu() for w in outputs]
+            rate = getattr(model.config, "sampling_rate", None)
+            return dict(self._padded(waves), sampling_rate=int(rate) if rate else None, count=len(waves))
+        codes, shapes, waves = [], [], []
+        # Discrete codes, or a continuous tokenizer's latents (pocket_tts_audio_tokenizer).
+        key = "codes" if getattr(outputs[0], "audio_codes", None) is not None else "latents"
+        for length, output in zip(inputs["lengths"], outputs):
+            found = output.audio_codes if key == "codes" else output.latents
+            # The batch axis (one input): EnCodec's codes are [chunks, batch, quantizers, frames].
+            found = found[:, 0] if found.dim() == 4 else found[0]
+            codes.append(found.float().cpu().tolist() if key == "latents" else found.cpu().tolist())
+            shapes.append(list(found.shape))
+            if options.get("reconstruct"):
+                audio = getattr(output, "audio_values", None)
+                if audio is None:
+                    raise SkillInputError("this codec returns no reconstruction (no audio_values); ask without reconstruct")
+                waves.append(audio[0].reshape(-1)[:length].float().cpu())
+        result = {key: codes, key[:-1] + "_shapes": shapes, "sampling_rate": inputs["rate"], "count": len(codes)}
+        if options.get("reconstruct"):
+            result.update(self._padded(waves))
+        return result
+
+    def _padded(self, waves):
+        longest = max(int(w.shape[0]) for w in waves)
+        audio = self.torch.zeros(len(waves), longest)
+        for i, w in enumerate(waves):
+            audio[i, : w.shape[0]] = w
+        return {"audio": audio, "lengths": [int(w.shape[0]) for w in waves]}
+
+    def _mock_result(self, task, batch, single, options):
+        # Deterministic codes or waveforms for host tests without a model; labelled MOCK by the caller.
+        if task == "spectrogram_to_audio":
+            lengths = [int(s.shape[0]) * 4 for s in batch]
+            return {"audio": [[0.0] * n for n in lengths], "lengths": lengths, "sampling_rate": 16000, "count": len(batch)}
+        seeds = [len(item) if hasattr(item, "__len__") else 1 for item in batch]
+        codes = [[[(s + 3 * q + 5 * f) % 32 for f in range(8)] for q in range(2)] for s in seeds]
+        result = {"codes": codes, "code_shapes": [[2, 8] for _ in codes], "sampling_rate": self.TARGET_SAMPLING_RATE, "count": len(codes)}
+        if options.get("reconstruct"):
+            result["audio"] = [[0.0] * 8 for _ in codes]
+            result["lengths"] = [8 for _ in codes]
+        return result
