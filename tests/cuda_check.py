@@ -44,11 +44,13 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import expect  # noqa: E402  (tests/python/expect.py: the suite's result comparison helpers)
 
 
-# Fixtures whose family the default models.toml does not name: the [[model]] entry (id, model_type)
-# their family test generates (tests/python/test_<family>.py), so the same skillset is checked here.
+# Fixtures whose family the default models.toml does not name: the [[model]] entry (id, model_type
+# and, where models.toml must name it, task) their family test generates
+# (tests/python/test_<family>.py), so the same skillset is checked here.
 GENERATED = {
     "bark": ("suno/bark-small", "bark"),  # test_text_to_waveform.py
     "layoutlm-docqa": ("impira/layoutlm-document-qa", "layoutlm"),  # test_document_qa.py
+    "layoutlmv3-docqa": ("microsoft/layoutlmv3-base", "layoutlmv3", "document_question_answering"),  # test_document_qa_layoutlmv3.py
     "musicgen": ("facebook/musicgen-small", "musicgen"),  # test_text_to_waveform.py
     "sam": ("facebook/sam-vit-base", "sam"),  # test_mask_generation.py
     "swin2sr": ("caidas/swin2SR-classical-sr-x2-64", "swin2sr"),  # test_image_to_image.py
@@ -72,7 +74,8 @@ def generate(entries, work):
         raise RuntimeError(f"no skillgen binary at {BINARY} (cargo build, or set SKILLGEN_BIN)")
     models = os.path.join(work, "models.toml")
     with open(models, "w") as f:
-        f.writelines(f'[[model]]\nid = "{model_id}"\nmodel_type = "{model_type}"\n\n' for model_id, model_type in sorted(set(entries.values())))
+        f.writelines(f'[[model]]\nid = "{entry[0]}"\nmodel_type = "{entry[1]}"\n' + (f'task = "{entry[2]}"\n' if len(entry) > 2 else "") + "\n"
+                     for entry in sorted(set(entries.values())))
     os.makedirs(os.path.join(work, "autoconfigs"), exist_ok=True)
     out = os.path.join(work, "out")
     done = subprocess.run([BINARY, "generate", "--models", models, "--autoconfigs", os.path.join(work, "autoconfigs"), "--out", out],
