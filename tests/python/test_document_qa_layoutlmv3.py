@@ -129,3 +129,10 @@ def test_layoutlmv3_bad_input_is_an_error_dict(docqa, bad):
 def test_layoutlmv3_other_tasks_are_refused_at_generation(tmp_path):
     done = generate(tmp_path, "")
     assert done.returncode != 0 and "gets no skillset for task `text_embedding`" in done.stderr, done.stderr
+
+
+def test_layoutlmv3_mock_result_is_labelled(docqa):
+    skill = type(docqa[0])({"torch": torch, "transformers": transformers}, {"mock": True})
+    _, _, handler, _, _ = skill.init_cpu("x", "cpu", "cpu")
+    result = handler({"image": page(0), "question": QUESTION, "words": WORDS, "boxes": BOXES})
+    assert result["implementation_type"] == "MOCK" and result["answers"][0][0]["answer"] == WORDS[0], result
