@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use skillgen_generator::AutoConfig;
 use skillgen_generator::ModelList;
-use skillgen_generator::{coverage, detect, model_type_count, Family};
+use skillgen_generator::{coverage, detect, model_type_count, Family, Task};
 
 /// Real configs, copied into the repository with their provenance (see its README.md).
 fn shared() -> PathBuf {
@@ -791,9 +791,13 @@ fn refused_model_types_are_generation_errors_with_the_reason() {
         );
     }
     let coverage: std::collections::BTreeMap<String, _> = coverage().into_iter().collect();
-    for mt in ["lxmert", "layoutlmv2", "layoutlmv3"] {
+    for mt in ["lxmert", "layoutlmv2"] {
         assert!(coverage[mt].is_err(), "{mt}");
     }
+    assert_eq!(
+        coverage["layoutlmv3"],
+        Ok((Family::TextEncoder, Task::DocumentQuestionAnswering))
+    );
     // LayoutLMv3's document QA head is served (its handler passes the boxes and the page image),
     // from its config's head or from `task` in models.toml.
     for (json, task) in [

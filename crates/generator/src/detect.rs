@@ -1146,6 +1146,12 @@ pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)>
     out
 }
 
+/// The one task a refused model_type is served for (`except_task` of its `[refused]` entry): its
+/// models.toml entries need it (from their config's head or `task`).
+pub fn required_task(model_type: &str) -> Option<Task> {
+    rules().refused.get(model_type).and_then(|r| r.except_task)
+}
+
 /// A model_type's family and task, or why it has none.
 pub type Coverage = Result<(Family, Task), String>;
 
@@ -1161,7 +1167,7 @@ pub fn coverage() -> Vec<(String, Coverage)> {
                 line: 0,
                 model_type: Some(mt),
                 family: None,
-                task: None,
+                task: required_task(mt),
             };
             let outcome = detect(&request, None)
                 .map(|d| (d.family, d.task))
