@@ -30,6 +30,10 @@ class TextHeads:
     NLI_LABEL_PREFIX = "entail"
 
     def _load_processor(self, model, task, config):
+        architectures = list(getattr(config, "architectures", None) or ())
+        if task == DOCUMENT_QA and not any(self.HEAD_TASKS.get(a) == DOCUMENT_QA for a in architectures):
+            # A base checkpoint (layoutlmv3's default task is this one) would answer from random weights.
+            raise ValueError(repr(model) + " has no document question answering head (architectures " + repr(architectures) + "): loading it for document_question_answering would add an untrained QA head")
         processor = super()._load_processor(model, task, config)
         takes_boxes = "bbox" in getattr(processor, "model_input_names", ())
         if takes_boxes and task != DOCUMENT_QA:

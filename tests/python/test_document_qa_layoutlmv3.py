@@ -5,6 +5,7 @@ boxes; with the page image against the LayoutLMv3 docs' direct call (processor w
 on image, question, words and boxes, then the model), its logits decoded by the pipeline's own
 postprocess. The layoutlmv3 skillset is generated here from a models.toml naming its task."""
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -136,3 +137,22 @@ def test_layoutlmv3_mock_result_is_labelled(docqa):
     _, _, handler, _, _ = skill.init_cpu("x", "cpu", "cpu")
     result = handler({"image": page(0), "question": QUESTION, "words": WORDS, "boxes": BOXES})
     assert result["implementation_type"] == "MOCK" and result["answers"][0][0]["answer"] == WORDS[0], result
+
+
+@pytest.mark.parametrize("architecture,words", [
+    # Its other heads would get text alone: refused at load, with the reason.
+    ("LayoutLMv3ForTokenClassification", "only document_question_answering passes"),
+    # The base model has no QA head: never answered by untrained layers.
+    ("LayoutLMv3Model", "untrained QA head"),
+])
+def test_layoutlmv3_other_checkpoints_are_clear_errors(docqa, tmp_path, architecture, words):
+    skill, _, path, _ = docqa
+    other = tmp_path / "other"
+    shutil.copytree(path, other)
+    if architecture == "LayoutLMv3Model":
+        transformers.LayoutLMv3Model.from_pretrained(path).save_pretrained(other)  # the weights without the QA head
+    config = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "architectures": [architecture]}))
+    _, _, handler, _, _ = type(skill)({"torch": torch, "transformers": transformers}, {}).init_cpu(str(other), "cpu", "cpu")
+    result = handler({"question": QUESTION, "words": WORDS, "boxes": BOXES})
+    assert result["implementation_type"] == "ERROR" and words in result["error"], result
