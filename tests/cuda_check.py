@@ -14,6 +14,11 @@ Every leaf of the two results is compared (tests/python/expect.py's leaves: tens
 - the GPU result must have exactly the CPU result's keys, ran on CUDA (no fallback) and no error.
 Models run in fp16 on the GPU where the family sets HALF_PRECISION, hence REL_TOL 2e-2.
 
+Every fixture is checked with a skillset: the default models.toml output's hf_<model_type>.py, or,
+for a family the default models.toml does not name, the skillset its family test generates
+(GENERATED: the same models.toml entry, generated here with the skillgen binary, SKILLGEN_BIN).
+A fixture with neither is either listed in EXCLUDED with the reason, or a failure ("unmapped").
+
 Exit status: 0 when every fixture matches; 1 when any endpoint errors, raises, falls back to
 CPU, differs in a token/label/string or is out of tolerance; 2 when there is nothing to check (no
 CUDA device, torch missing, no skillsets or fixtures): never a silent pass.
@@ -23,21 +28,87 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKILLSETS = os.environ.get("SKILLGEN_SKILLSETS", os.path.join(ROOT, "target", "test-output", "skillsets"))
 FIXTURES = os.environ.get("SKILLGEN_FIXTURES", os.path.join(ROOT, "target", "test-fixtures"))
 REL_TOL = 2e-2  # fp16 vs fp32, relative to the scale of each group of float leaves
+BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 METADATA = {"elapsed_time", "device", "hardware_label", "backend", "backend_note", "fallback", "implementation_type"}
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import expect  # noqa: E402  (tests/python/expect.py: the suite's result comparison helpers)
 
 
-def load_class(model_type):
-    path = os.path.join(SKILLSETS, "hf_" + model_type + ".py")
+# Fixtures whose family the default models.toml does not name: the [[model]] entry (id, model_type
+# and, where models.toml must name it, task) their family test generates
+# (tests/python/test_<family>.py), so the same skillset is checked here.
+GENERATED = {
+    "bark": ("suno/bark-small", "bark"),  # test_text_to_waveform.py
+    "layoutlm-docqa": ("impira/layoutlm-document-qa", "layoutlm"),  # test_document_qa.py
+    "layoutlmv3-docqa": ("microsoft/layoutlmv3-base", "layoutlmv3", "document_question_answering"),  # test_document_qa_layoutlmv3.py
+    "musicgen": ("facebook/musicgen-small", "musicgen"),  # test_text_to_waveform.py
+    "sam": ("facebook/sam-vit-base", "sam"),  # test_mask_generation.py
+    "swin2sr": ("caidas/swin2SR-classical-sr-x2-64", "swin2sr"),  # test_image_to_image.py
+    "tapas-wtq": ("google/tapas-base-finetuned-wtq", "tapas"),  # test_table_qa.py
+    "vilt-vqa": ("dandelin/vilt-b32-finetuned-vqa", "vilt"),  # test_visual_qa.py
+    "vits": ("facebook/mms-tts-eng", "vits"),  # test_text_to_waveform.py
+}
+# Fixtures not checked on CUDA, each with the reason (none today: every fixture has a skillset).
+EXCLUDED = {}
+
+
+def fixture_model_type(name):
+    with open(os.path.join(FIXTURES, name, "config.json")) as f:
+        return json.load(f).get("model_type")
+
+
+def generate(entries, work):
+    """The GENERATED skillsets for these fixtures, written by the skillgen binary into work/out:
+    {fixture: skillsets folder}. Raises RuntimeError when the binary is missing or fails."""
+    if not os.path.isfile(BINARY):
+        raise RuntimeError(f"no skillgen binary at {BINARY} (cargo build, or set SKILLGEN_BIN)")
+    models = os.path.join(work, "models.toml")
+    with open(models, "w") as f:
+        f.writelines(f'[[model]]\nid = "{entry[0]}"\nmodel_type = "{entry[1]}"\n' + (f'task = "{entry[2]}"\n' if len(entry) > 2 else "") + "\n"
+                     for entry in sorted(set(entries.values())))
+    os.makedirs(os.path.join(work, "autoconfigs"), exist_ok=True)
+    out = os.path.join(work, "out")
+    done = subprocess.run([BINARY, "generate", "--models", models, "--autoconfigs", os.path.join(work, "autoconfigs"), "--out", out],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError("skillgen generate failed: " + (done.stderr or done.stdout).strip()[-300:])
+    return {name: os.path.join(out, "skillsets") for name in entries}
+
+
+def plan(names, work):
+    """[(fixture, model_type, skillsets folder or None, why not checked or None)] for every fixture:
+    its default skillset, its GENERATED one, its EXCLUDED reason, or "unmapped" (a failure)."""
+    names = [n for n in (names or sorted(os.listdir(FIXTURES))) if os.path.isfile(os.path.join(FIXTURES, n, "config.json"))]
+    wanted = {n: GENERATED[n] for n in names if n in GENERATED and n not in EXCLUDED}
+    folders = generate(wanted, work) if wanted else {}
+    rows = []
+    for name in names:
+        model_type = str(fixture_model_type(name))
+        if name in EXCLUDED:
+            rows.append((name, model_type, None, "excluded: " + EXCLUDED[name]))
+            continue
+        folder = folders.get(name, SKILLSETS)
+        if name in GENERATED:
+            model_type = GENERATED[name][1]
+        if os.path.isfile(os.path.join(folder, "hf_" + model_type + ".py")):
+            rows.append((name, model_type, folder, None))
+        else:
+            rows.append((name, model_type, None, f"unmapped: no hf_{model_type}.py in {folder}, and the fixture is in neither GENERATED nor EXCLUDED"))
+    return rows
+
+
+def load_class(model_type, folder=None):
+    path = os.path.join(folder or SKILLSETS, "hf_" + model_type + ".py")
     spec = importlib.util.spec_from_file_location("hf_" + model_type, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -96,34 +167,47 @@ def compare(cpu, gpu):
 
 
 def main(names):
+    if not os.path.isdir(SKILLSETS) or not os.path.isdir(FIXTURES):
+        print("cuda_check: need generated skillsets at %s and fixtures at %s (bash tests/cuda_check.sh builds both)" % (SKILLSETS, FIXTURES))
+        return 2
+    with tempfile.TemporaryDirectory(prefix="cuda_check-") as work:
+        return check(names, work)
+
+
+def check(names, work):
+    try:
+        fixtures = plan(names, work)
+    except RuntimeError as e:
+        print(f"cuda_check: {e}: nothing checked")
+        return 2
+    unmapped = [(name, why) for name, _, _, why in fixtures if why and why.startswith("unmapped")]
+    default = sum(1 for f in fixtures if f[2] == SKILLSETS)
+    generated = sum(1 for f in fixtures if f[2] not in (None, SKILLSETS))
+    excluded = sum(1 for f in fixtures if f[3] and f[3].startswith("excluded"))
+    print(f"cuda_check: {len(fixtures)} fixtures: {default} with a default skillset, {generated} generated (GENERATED), "
+          f"{excluded} excluded (EXCLUDED), {len(unmapped)} unmapped")
+    for name, why in unmapped:
+        print(f"cuda_check: FAIL {name}: {why}")
     try:
         import torch
         import transformers
     except Exception as e:
         print("cuda_check: torch/transformers not importable (%s): nothing checked" % e)
-        return 2
+        return 1 if unmapped else 2
     if not torch.cuda.is_available():
         print("cuda_check: torch reports no CUDA device on this machine: nothing checked (run it on a GPU machine)")
-        return 2
-    if not os.path.isdir(SKILLSETS) or not os.path.isdir(FIXTURES):
-        print("cuda_check: need generated skillsets at %s and fixtures at %s (bash tests/cuda_check.sh builds both)" % (SKILLSETS, FIXTURES))
-        return 2
+        return 1 if unmapped else 2
     print("cuda_check: %s, torch %s, transformers %s" % (torch.cuda.get_device_name(0), torch.__version__, transformers.__version__))
     rows, failed = [], 0
-    for name in names or sorted(os.listdir(FIXTURES)):
-        config_path = os.path.join(FIXTURES, name, "config.json")
-        if not os.path.isfile(config_path):
-            continue
-        with open(config_path) as f:
-            model_type = json.load(f).get("model_type")
-        if not os.path.isfile(os.path.join(SKILLSETS, "hf_" + str(model_type) + ".py")):
-            rows.append((name, str(model_type), "-", "-", "-", "-", "-", "-", "FAIL: no skillset for this fixture"))
-            failed += 1
+    for name, model_type, folder, why in fixtures:
+        if why:
+            rows.append((name, model_type, "-", "-", "-", "-", "-", "-", ("FAIL: " if why.startswith("unmapped") else "") + why))
+            failed += why.startswith("unmapped")
             continue
         path = os.path.join(FIXTURES, name)
-        cls = load_class(model_type)
         res = {"torch": torch, "transformers": transformers}
         try:
+            cls = load_class(model_type, folder)
             cpu_skill, gpu_skill = cls(res, {}), cls(res, {})
             _, _, cpu_handler, _, _ = cpu_skill.init_cpu(path, "cpu", "cpu")
             _, _, gpu_handler, _, batch = gpu_skill.init_cuda(path, "cuda:0", "cuda:0")
@@ -160,7 +244,7 @@ def main(names):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header) - 1)]
     for row in [header] + rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
-    print("cuda_check: %d checked, %d failed" % (len(rows), failed))
+    print(f"cuda_check: {len(rows) - excluded} checked, {excluded} excluded, {failed} failed")
     return 1 if failed else 0
 
 

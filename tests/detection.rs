@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use skillgen_generator::AutoConfig;
 use skillgen_generator::ModelList;
-use skillgen_generator::{coverage, detect, model_type_count, Family};
+use skillgen_generator::{coverage, detect, model_type_count, Family, Task};
 
 /// Real configs, copied into the repository with their provenance (see its README.md).
 fn shared() -> PathBuf {
@@ -883,10 +883,23 @@ fn refused_model_types_are_generation_errors_with_the_reason() {
             None,
             "detectron2",
         ),
+        // LayoutLMv3 is served for document QA only (data/detection.toml except_task).
+        (
+            "microsoft/layoutlmv3-base",
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3Model"]}"#,
+            None,
+            "word boxes",
+        ),
+        (
+            "nielsr/layoutlmv3-finetuned-funsd",
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForTokenClassification"]}"#,
+            None,
+            "word boxes",
+        ),
         (
             "microsoft/layoutlmv3-base-docvqa",
             r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
-            None,
+            Some("text_embedding"),
             "word boxes",
         ),
     ];
@@ -898,8 +911,29 @@ fn refused_model_types_are_generation_errors_with_the_reason() {
         );
     }
     let coverage: std::collections::BTreeMap<String, _> = coverage().into_iter().collect();
-    for mt in ["lxmert", "layoutlmv2", "layoutlmv3"] {
+    for mt in ["lxmert", "layoutlmv2"] {
         assert!(coverage[mt].is_err(), "{mt}");
+    }
+    assert_eq!(
+        coverage["layoutlmv3"],
+        Ok((Family::TextEncoder, Task::DocumentQuestionAnswering))
+    );
+    // LayoutLMv3's document QA head is served (its handler passes the boxes and the page image),
+    // from its config's head or from `task` in models.toml.
+    for (json, task) in [
+        (
+            r#"{"model_type": "layoutlmv3", "architectures": ["LayoutLMv3ForQuestionAnswering"]}"#,
+            None,
+        ),
+        (
+            r#"{"model_type": "layoutlmv3"}"#,
+            Some("document_question_answering"),
+        ),
+    ] {
+        assert_eq!(
+            detect_inline("microsoft/layoutlmv3-base-docvqa", json, task).as_deref(),
+            Ok("layoutlmv3:text_encoder/document_question_answering")
+        );
     }
     // splinter's question-token QA head is extractive QA (the text encoder serves it).
     assert_eq!(

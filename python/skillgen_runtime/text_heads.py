@@ -10,7 +10,9 @@ answer the context's characters between the span's token offsets. Zero-shot clas
 follows transformers' zero-shot-classification pipeline."""
 
 from .errors import SkillInputError
+from .media import Images
 
+DOCUMENT_QA = "document_question_answering"
 QA_OPTIONS = ("top_k", "max_answer_len", "max_seq_len", "doc_stride", "handle_impossible_answer")
 ZERO_SHOT_OPTIONS = ("candidate_labels", "multi_label", "hypothesis_template")
 
@@ -26,6 +28,24 @@ class TextHeads:
     """Mixin for the text encoder family: question_answering and zero_shot_classification."""
 
     NLI_LABEL_PREFIX = "entail"
+
+    def _load_processor(self, model, task, config):
+        architectures = list(getattr(config, "architectures", None) or ())
+        if task == DOCUMENT_QA and not any(self.HEAD_TASKS.get(a) == DOCUMENT_QA for a in architectures):
+            # A base checkpoint (layoutlmv3's default task is this one) would answer from random weights.
+            raise ValueError(repr(model) + " has no document question answering head (architectures " + repr(architectures) + "): loading it for document_question_answering would add an untrained QA head")
+        processor = super()._load_processor(model, task, config)
+        takes_boxes = "bbox" in getattr(processor, "model_input_names", ())
+        if takes_boxes and task != DOCUMENT_QA:
+            # Its other heads would get text alone: a clear refusal, not an answer without the page.
+            raise ValueError(repr(model) + "'s tokenizer takes the words' boxes with the words, which only document_question_answering passes; " + task + " is not served for it")
+        if takes_boxes:
+            # LayoutLMv3: the tokenizer takes the words' boxes itself and the model the page image,
+            # so the processor pairing it with the image processor is loaded (OCR off at each call).
+            processor = self.transformers.AutoProcessor.from_pretrained(model, **self._hub_kwargs(model))
+            if getattr(processor, "tokenizer", None) is None or getattr(processor, "image_processor", None) is None:
+                raise ValueError(repr(model) + " has no image processor + tokenizer pair for document_question_answering (AutoProcessor gave " + type(processor).__name__ + ")")
+        return processor
 
     def _head_task(self, task, config):
         # An NLI-trained sequence classifier (an "entailment" label, transformers' own test)
@@ -204,12 +224,13 @@ class TextHeads:
             results.append({"sequence": text, "labels": [labels[j] for j in order], "scores": [row[j] for j in order]})
         return {"predictions": results, "count": len(results)}
 
-    # ---- document question answering (layoutlm: words and boxes given) ----
+    # ---- document question answering (layoutlm, layoutlmv3: words and boxes given) ----
 
     def _split_document_qa(self, x):
         """{"question": str, "words": [str], "boxes": [[x0, y0, x1, y1] in 0..1000]} or
         {"question", "word_boxes": [[word, box], ...]}, or a list of such dicts. OCR is not run:
-        the page's words and boxes must be given."""
+        the page's words and boxes must be given. An "image" (the page) goes to a model that takes
+        one (LayoutLMv3); LayoutLM has no image input, as in transformers' pipeline."""
         if isinstance(x, (list, tuple)):
             return self._dict_items(x, self._split_document_qa, "'question', 'words' and 'boxes'")
         if not isinstance(x, dict):
@@ -237,10 +258,14 @@ class TextHeads:
         for box in boxes:
             if not isinstance(box, (list, tuple)) or len(box) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1000 for v in box):
                 raise SkillInputError("each box is [x0, y0, x1, y1], integers in 0..1000 (page size normalised), not " + repr(box))
+        image = None if x.get("image") is None else Images._to_image(self, x["image"])
         options = {k: v for k, v in x.items() if k in QA_OPTIONS}
-        return [(question, list(words), [list(b) for b in boxes])], True, options
+        return [(question, list(words), [list(b) for b in boxes], image)], True, options
 
-    def _preprocess_document_qa(self, tokenizer, items, options, device, model):
+    def _preprocess_document_qa(self, processor, items, options, device, model):
+        tokenizer = getattr(processor, "tokenizer", processor)
+        if "bbox" in tokenizer.model_input_names:
+            return self._preprocess_document_qa_boxes(processor, items, options, device, model)
         if not getattr(tokenizer, "is_fast", False):
             raise SkillInputError("document_question_answering needs a fast tokenizer (word ids)")
         max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
@@ -248,7 +273,7 @@ class TextHeads:
         _positive_int(options, "max_answer_len", 15)
         _positive_int(options, "top_k", 1)
         spans = []
-        for index, (question, words, boxes) in enumerate(items):
+        for index, (question, words, boxes, _) in enumerate(items):
             encoding = tokenizer(
                 text=question.split(), text_pair=words, is_split_into_words=True, max_length=max_seq_len, stride=doc_stride,
                 return_token_type_ids=True, truncation="only_second", return_overflowing_tokens=True,
@@ -260,6 +285,35 @@ class TextHeads:
                 feed = {name: self.torch.tensor([encoding[name][i]], device=device) for name in ("input_ids", "attention_mask", "token_type_ids")}
                 feed["bbox"] = self.torch.tensor([bbox], device=device)
                 spans.append({"item": index, "feed": feed, "allowed": allowed, "word_ids": word_ids})
+        return {"spans": spans, "items": items}
+
+    def _preprocess_document_qa_boxes(self, processor, items, options, device, model):
+        """LayoutLMv3 (transformers' document-question-answering pipeline for LayoutLMv2/v3): the
+        tokenizer gives each token its word's box; the page image, when given, is the image
+        processor's pixel_values (apply_ocr off: the words are given)."""
+        tokenizer = processor.tokenizer
+        max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
+        doc_stride = _positive_int(options, "doc_stride", min(max_seq_len // 2, 256))
+        _positive_int(options, "max_answer_len", 15)
+        _positive_int(options, "top_k", 1)
+        spans = []
+        for index, (question, words, boxes, image) in enumerate(items):
+            encoding = tokenizer(
+                text=[question], text_pair=[words], boxes=[boxes], max_length=max_seq_len, stride=doc_stride,
+                return_token_type_ids=True, truncation="only_second", return_overflowing_tokens=True,
+            )
+            encoding.pop("overflow_to_sample_mapping", None)
+            pixels = None
+            if image is not None:
+                pixels = processor.image_processor(images=image, apply_ocr=False, return_tensors="pt")["pixel_values"]
+                pixels = pixels.to(device=device, dtype=model.dtype)
+            for i in range(len(encoding["input_ids"])):
+                ids, sequence = encoding["input_ids"][i], encoding.sequence_ids(i)
+                allowed = [s == 1 or token == tokenizer.cls_token_id for s, token in zip(sequence, ids)]
+                feed = {name: self.torch.tensor([values[i]], device=device) for name, values in encoding.items()}
+                if pixels is not None:
+                    feed["pixel_values"] = pixels
+                spans.append({"item": index, "feed": feed, "allowed": allowed, "word_ids": encoding.word_ids(i)})
         return {"spans": spans, "items": items}
 
     def _forward_document_qa(self, model, inputs):
@@ -274,8 +328,10 @@ class TextHeads:
         null_scores = [1000000.0] * len(inputs["items"])
         for span, out in zip(inputs["spans"], outputs):
             allowed = torch.tensor(span["allowed"]) & span["feed"]["attention_mask"][0].bool().cpu()
-            p_start = out.start_logits[0].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
-            p_end = out.end_logits[0].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
+            # LayoutLMv3 given the page image appends its patches after the text tokens: never answers.
+            n = len(span["allowed"])
+            p_start = out.start_logits[0, :n].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
+            p_end = out.end_logits[0, :n].float().cpu().masked_fill(~allowed, -10000.0).softmax(-1)
             item = span["item"]
             null_scores[item] = min(null_scores[item], float(p_start[0] * p_end[0]))
             p_start[0] = p_end[0] = 0.0

@@ -1,11 +1,14 @@
 """tests/cuda_check.py's comparison, without a GPU: every leaf is compared, a token, label, string or
-count that differs fails, NaN fails, floats are within REL_TOL of their own group's scale; and no
-CUDA device is "nothing checked" (exit 2), never a pass."""
+count that differs fails, NaN fails, floats are within REL_TOL of their own group's scale; every
+fixture has a skillset (default or GENERATED) or a listed exclusion, an unmapped one fails, and the
+CPU side of every fixture's check gives a real result; no CUDA device is "nothing checked" (exit 2),
+never a pass."""
 import importlib.util
 import os
 
 import pytest
 import torch
+import transformers
 
 from conftest import ROOT
 
@@ -78,3 +81,43 @@ def test_no_cuda_device_is_nothing_checked_not_a_pass(capsys):
         pytest.skip("a GPU is present: this checks the no-GPU answer")
     assert cuda_check.main([]) == 2
     assert "nothing checked" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def planned(fixtures, tmp_path_factory):
+    return cuda_check.plan([], str(tmp_path_factory.mktemp("cuda_check")))
+
+
+def test_every_fixture_has_a_skillset_or_a_listed_exclusion(fixtures, planned):
+    names = sorted(n for n in os.listdir(fixtures) if os.path.isfile(os.path.join(fixtures, n, "config.json")))
+    assert [row[0] for row in planned] == names
+    assert [row for row in planned if row[3] and not row[3].startswith("excluded: ")] == []
+    assert all(reason.strip() for reason in cuda_check.EXCLUDED.values())
+    # A stale entry (a fixture renamed or removed) would hide a new fixture's missing mapping.
+    assert set(cuda_check.GENERATED) | set(cuda_check.EXCLUDED) <= set(names)
+
+
+def test_an_unmapped_fixture_fails(monkeypatch, tmp_path, capsys):
+    monkeypatch.delitem(cuda_check.GENERATED, "vits")
+    [(name, model_type, folder, why)] = cuda_check.plan(["vits"], str(tmp_path))
+    assert (name, model_type, folder) == ("vits", "vits", None) and why.startswith("unmapped"), why
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: this checks the exit status without one")
+    assert cuda_check.check(["vits"], str(tmp_path)) == 1
+    assert "FAIL vits: unmapped" in capsys.readouterr().out
+
+
+def test_an_excluded_fixture_is_listed_with_its_reason(monkeypatch, tmp_path):
+    monkeypatch.setitem(cuda_check.EXCLUDED, "vits", "a reason")
+    assert cuda_check.plan(["vits"], str(tmp_path)) == [("vits", "vits", None, "excluded: a reason")]
+
+
+def test_the_cpu_side_of_every_fixture_is_real(fixtures, planned):
+    """What the GPU result is compared with: each fixture's init_cpu endpoint on the sample input."""
+    for name, model_type, folder, why in planned:
+        if why:
+            continue
+        skill = cuda_check.load_class(model_type, folder)({"torch": torch, "transformers": transformers}, {})
+        _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, name), "cpu", "cpu")
+        result = handler(skill._sample_input(handler.task))
+        assert result.get("implementation_type") == "REAL" and "error" not in result, (name, result)

@@ -193,6 +193,10 @@ pub struct Rules {
 pub struct Refused {
     /// What the model needs that no family gives it (shown in errors and docs/model-types.md).
     pub reason: String,
+    /// The one task the model_type is served for all the same (its handler passes what the model
+    /// needs): a model detected as any other task is refused with `reason`.
+    #[serde(default)]
+    pub except_task: Option<Task>,
 }
 
 #[derive(Deserialize)]
@@ -642,7 +646,8 @@ fn detect_steps(request: &Request, config: Option<&AutoConfig>) -> Result<Detect
         }
     };
     let (model_type, source) = model_type_step(request, config, &err)?;
-    if let Some(r) = rules().refused.get(&model_type) {
+    let refused = rules().refused.get(&model_type);
+    if let Some(r) = refused.filter(|r| r.except_task.is_none()) {
         return Err(err(format!(
             "model_type `{model_type}` gets no skillset: {}",
             r.reason
@@ -706,6 +711,15 @@ fn detect_steps(request: &Request, config: Option<&AutoConfig>) -> Result<Detect
     sub_configs_step(&mut d, config);
     family_of_model_type_step(&mut d, request, &model_type);
     let (family, task) = settle(&d, request, &model_type, &err)?;
+    if let Some(r) = refused.filter(|r| r.except_task != Some(task)) {
+        let served = r.except_task.map(Task::name).unwrap_or_default();
+        return Err(err(format!(
+            "model_type `{model_type}` gets no skillset for task `{task}`: {}",
+            r.reason
+        ))
+        .field("task")
+        .fix(format!("only `task = \"{served}\"` is served for this model_type (its config's head, or `task` in models.toml); otherwise remove this model from models.toml (data/detection.toml [refused])")));
+    }
     // What the generated file loads (data/tasks.toml), not the head's own Auto class: explain
     // reports exactly the class the file uses.
     let auto_class = loaded_auto_class(family, task, &model_type).to_string();
@@ -1219,6 +1233,12 @@ pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)>
     out
 }
 
+/// The one task a refused model_type is served for (`except_task` of its `[refused]` entry): its
+/// models.toml entries need it (from their config's head or `task`).
+pub fn required_task(model_type: &str) -> Option<Task> {
+    rules().refused.get(model_type).and_then(|r| r.except_task)
+}
+
 /// A model_type's family and task, or why it has none.
 pub type Coverage = Result<(Family, Task), String>;
 
@@ -1234,7 +1254,7 @@ pub fn coverage() -> Vec<(String, Coverage)> {
                 line: 0,
                 model_type: Some(mt),
                 family: None,
-                task: None,
+                task: required_task(mt),
             };
             let outcome = detect(&request, None)
                 .map(|d| (d.family, d.task))

@@ -332,6 +332,9 @@ pub fn coverage_models_toml() -> String {
             text.push_str(&format!(
                 "\n[[model]]\nid = \"coverage/{model_type}\"\nmodel_type = \"{model_type}\"\n"
             ));
+            if let Some(task) = detect::required_task(&model_type) {
+                text.push_str(&format!("task = \"{task}\"\n"));
+            }
         }
     }
     text

@@ -179,7 +179,7 @@ class TextEncoder(TableQA, TextHeads, Labels, Skillset):
             answers = [[{"answer": context.split()[0] if context.split() else "", "score": 0.5, "start": 0, "end": len(context.split()[0]) if context.split() else 0}] for _, context in batch]
             return {"answers": answers, "count": len(answers)}
         if task == DOCUMENT_QA:
-            answers = [[{"answer": words[0], "score": 0.5, "start": 0, "end": 0}] for _, words, _ in batch]
+            answers = [[{"answer": item[1][0], "score": 0.5, "start": 0, "end": 0}] for item in batch]
             return {"answers": answers, "count": len(answers)}
         if task == TABLE_QA:
             return self._mock_table_qa(batch)
