@@ -51,13 +51,17 @@ class TimeSeries(Labels, Skillset):
                 repr(model) + " is a " + ", ".join(heads) + " checkpoint, a head this skillset does not serve (it serves "
                 + ", ".join(sorted(self.HEAD_TASKS)) + "); pass metadata={'task': ...} to load it as one of " + repr(self.TASKS)
             )
-        # The heads take raw values: no processor.
+        # The heads take raw values: no processor. The window's size shapes the sample input.
+        length, channels = getattr(config, "context_length", None), getattr(config, "num_input_channels", None)
+        if length and channels:
+            self._sample_window = (int(length), int(channels))
         return None
 
     def _sample_input(self, task):
         if task != "time_series_forecasting":
-            # Mock mode has no config to size a window by; the real run is sized to the model.
-            return [0.0] * 8
+            # Sized to the loaded model (mock mode has no config: 8 steps of one channel).
+            length, channels = getattr(self, "_sample_window", (8, 1))
+            return [[math.sin(i / 3.0 + c) for c in range(channels)] for i in range(length)]
         return [math.sin(i / 3.0) * 2.0 + i / 10.0 for i in range(48)]
 
     def _windows(self, x):
