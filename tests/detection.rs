@@ -726,6 +726,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "decision_transformer:trajectory/action_prediction",
         ),
         (
+            "deepseek-community/Janus-Pro-1B-vqgan",
+            r#"{"model_type": "janus_vqgan"}"#,
+            "janus_vqgan:image_tokenizer/image_tokenization",
+        ),
+        (
             // The image-classification table lists it as deit's second class: not an unlisted head.
             "facebook/deit-base-distilled-patch16-224",
             r#"{"model_type": "deit", "architectures": ["DeiTForImageClassificationWithTeacher"]}"#,

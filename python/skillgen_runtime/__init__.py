@@ -38,6 +38,7 @@ FAMILIES = {
     "pose_estimation": ("pose_estimation", "PoseEstimation"),
     "image_matting": ("image_matting", "ImageMatting"),
     "trajectory": ("trajectory", "Trajectory"),
+    "image_tokenizer": ("image_tokenizer", "ImageTokenizer"),
 }
 
 

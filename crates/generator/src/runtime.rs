@@ -49,6 +49,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/audio_text_dual_encoder.py",
     "skillgen_runtime/families/image_matting.py",
     "skillgen_runtime/families/image_segmentation.py",
+    "skillgen_runtime/families/image_tokenizer.py",
     "skillgen_runtime/families/image_to_image.py",
     "skillgen_runtime/families/image_text_to_text.py",
     "skillgen_runtime/families/image_to_text.py",

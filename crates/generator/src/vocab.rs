@@ -56,6 +56,7 @@ name_enum! {
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
         Trajectory => "trajectory",
+        ImageTokenizer => "image_tokenizer",
     }
 }
 
@@ -100,6 +101,7 @@ name_enum! {
         ActionPrediction => "action_prediction",
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
+        ImageTokenization => "image_tokenization",
     }
 }
 
