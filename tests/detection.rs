@@ -731,6 +731,16 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "janus_vqgan:image_tokenizer/image_tokenization",
         ),
         (
+            "vidore/colpali-v1.3-hf",
+            r#"{"model_type": "colpali", "architectures": ["ColPaliForRetrieval"]}"#,
+            "colpali:document_retrieval/visual_document_retrieval",
+        ),
+        (
+            "vidore/colqwen2-v1.0-hf",
+            r#"{"model_type": "colqwen2", "architectures": ["ColQwen2ForRetrieval"]}"#,
+            "colqwen2:document_retrieval/visual_document_retrieval",
+        ),
+        (
             // The image-classification table lists it as deit's second class: not an unlisted head.
             "facebook/deit-base-distilled-patch16-224",
             r#"{"model_type": "deit", "architectures": ["DeiTForImageClassificationWithTeacher"]}"#,

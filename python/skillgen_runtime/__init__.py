@@ -39,6 +39,7 @@ FAMILIES = {
     "image_matting": ("image_matting", "ImageMatting"),
     "trajectory": ("trajectory", "Trajectory"),
     "image_tokenizer": ("image_tokenizer", "ImageTokenizer"),
+    "document_retrieval": ("document_retrieval", "DocumentRetrieval"),
 }
 
 

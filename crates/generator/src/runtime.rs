@@ -47,6 +47,7 @@ pub static SOURCES: &[RuntimeSource] = runtime_files![
     "skillgen_runtime/families/__init__.py",
     "skillgen_runtime/families/audio_classification.py",
     "skillgen_runtime/families/audio_text_dual_encoder.py",
+    "skillgen_runtime/families/document_retrieval.py",
     "skillgen_runtime/families/image_matting.py",
     "skillgen_runtime/families/image_segmentation.py",
     "skillgen_runtime/families/image_tokenizer.py",

@@ -57,6 +57,7 @@ name_enum! {
         ImageMatting => "image_matting",
         Trajectory => "trajectory",
         ImageTokenizer => "image_tokenizer",
+        DocumentRetrieval => "document_retrieval",
     }
 }
 
@@ -102,6 +103,7 @@ name_enum! {
         PoseEstimation => "pose_estimation",
         ImageMatting => "image_matting",
         ImageTokenization => "image_tokenization",
+        VisualDocumentRetrieval => "visual_document_retrieval",
     }
 }
 
