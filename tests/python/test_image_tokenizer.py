@@ -1,7 +1,8 @@
-"""image_tokenization (VQ image tokenizers: janus_vqgan, chameleon_vqgan, apertus1p5_vision_tokenizer)
-on tiny offline models (tests/fixtures/fixtures_image_tokenizers.py), against the models' own
-calls: the checkpoint's image processor, `encode(pixel_values).image_tokens` for the codes, and
-Janus's forward (encode then `decode`) for the reconstruction; the encoder-only ones refuse it. No pipeline exists for the task. The
+"""image_tokenization (VQ image tokenizers: janus_vqgan, chameleon_vqgan, apertus1p5_vision_tokenizer,
+flava_image_codebook) on tiny offline models (tests/fixtures/fixtures_image_tokenizers.py), against
+the models' own calls: the checkpoint's image processor, `encode(pixel_values).image_tokens` for the
+codes (FLAVA: `get_codebook_indices` on the codebook pixels, as its docs call it), and Janus's
+forward (encode then `decode`) for the reconstruction; the encoder-only ones refuse it. No pipeline exists for the task. The
 skillset is generated with the built binary (conftest.generated_skillset)."""
 import os
 
@@ -78,4 +79,22 @@ def test_encoder_only_tokenizers_match_encode(generated_skillset, fixtures, mode
     assert torch.equal(torch.tensor(result["codes"]).view(2, -1), codes)
     assert result["codes"][0] != result["codes"][1]
     # No decoder: reconstruction is an error, not a silent omission.
+    assert "decoder" in handler({"image": images[0], "reconstruct": True})["error"]
+
+
+def test_flava_codebook_matches_its_docs(generated_skillset, fixtures):
+    skill = generated_skillset("facebook/flava-image-codebook", "flava_image_codebook")({"torch": torch, "transformers": transformers}, {})
+    path = os.path.join(fixtures, "flava-codebook")
+    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+    images = [picture(5, 40, 50), picture(6)]
+    result = handler(images)
+    assert "error" not in result, result
+    image_processor = transformers.AutoImageProcessor.from_pretrained(path)
+    model = transformers.FlavaImageCodebook.from_pretrained(path).eval()
+    inputs = image_processor(images, return_codebook_pixels=True, return_tensors="pt")
+    with torch.no_grad():
+        codes = model.get_codebook_indices(pixel_values=inputs.codebook_pixel_values)
+    assert result["grid"] == [4, 4]
+    assert torch.equal(torch.tensor(result["codes"]), codes)
+    assert result["codes"][0] != result["codes"][1]
     assert "decoder" in handler({"image": images[0], "reconstruct": True})["error"]

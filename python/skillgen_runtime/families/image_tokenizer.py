@@ -1,6 +1,6 @@
 """The image tokenizer family: VQ image tokenizers (an image -> its grid of discrete codebook
 indices, and back to pixels where the model has a decoder): janus_vqgan, chameleon_vqgan,
-apertus1p5_vision_tokenizer."""
+apertus1p5_vision_tokenizer, flava_image_codebook."""
 
 from ..base import SkillInputError, Skillset
 from ..media import Images
@@ -11,12 +11,14 @@ class ImageTokenizer(Images, Skillset):
 
     Input: one image, a list of images, or {"image": image | [images], "reconstruct": bool}.
     The checkpoint's image processor (AutoImageProcessor) gives pixel_values, which go through the
-    model's own `encode(pixel_values)`; its `image_tokens` are the codes. Result: {"codes": per
+    model's own `encode(pixel_values)`; its `image_tokens` are the codes. FLAVA's codebook (a
+    dVAE encoder with `get_codebook_indices`, no `encode`) takes the processor's separate codebook
+    pixels (`return_codebook_pixels=True`, as its docs call it) instead. Result: {"codes": per
     image a [rows][cols] grid of codebook indices, "grid": [rows, cols], "count": n}. With
     "reconstruct": True and a model that has a decoder (`decode(image_tokens)`, e.g. Janus's VQ
     model), also "reconstruction": the decoded pixel values [n, channels, height, width] as the
     model returns them (the processor's normalisation, not 0..255); a model without one
-    (Chameleon's, Apertus 1.5's tokenizers are encoder-only) gives an error instead."""
+    (Chameleon's, Apertus 1.5's and FLAVA's tokenizers are encoder-only) gives an error instead."""
 
     FAMILY = "image_tokenizer"
     PROCESSOR_CLASS = "AutoImageProcessor"
@@ -35,12 +37,18 @@ class ImageTokenizer(Images, Skillset):
     def _preprocess(self, task, processor, batch, options, device, model):
         if options.get("reconstruct") and not callable(getattr(model, "decode", None)):
             raise SkillInputError(type(model).__name__ + " has no decoder: it only encodes images to codes")
+        if callable(getattr(model, "get_codebook_indices", None)):
+            encoded = processor(images=batch, return_codebook_pixels=True, return_tensors="pt")
+            return self._to_device({"pixel_values": encoded["codebook_pixel_values"]}, model, device)
         encoded = processor(images=batch, return_tensors="pt")
         return self._to_device({"pixel_values": encoded["pixel_values"]}, model, device)
 
     def _forward(self, task, model, inputs, options):
         pixel_values = inputs["pixel_values"]
-        tokens = model.encode(pixel_values).image_tokens
+        if callable(getattr(model, "get_codebook_indices", None)):
+            tokens = model.get_codebook_indices(pixel_values)  # FLAVA: a [n, rows, cols] grid
+        else:
+            tokens = model.encode(pixel_values).image_tokens
         # The quantizers return the indices flat (Chameleon, Janus: [n * rows * cols]) or as a
         # grid (Apertus 1.5: [n, rows, cols]); the grid is the encoder's output map.
         batch = pixel_values.shape[0]
