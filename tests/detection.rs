@@ -731,6 +731,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "janus_vqgan:image_tokenizer/image_tokenization",
         ),
         (
+            "BAAI/Emu3-VisionTokenizer",
+            r#"{"model_type": "emu3_vqgan", "architectures": ["Emu3VQVAE"]}"#,
+            "emu3_vqgan:image_tokenizer/image_tokenization",
+        ),
+        (
             "facebook/flava-image-codebook",
             r#"{"model_type": "flava_image_codebook", "architectures": ["FlavaImageCodebook"]}"#,
             "flava_image_codebook:image_tokenizer/image_tokenization",
