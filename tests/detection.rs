@@ -731,6 +731,11 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "janus_vqgan:image_tokenizer/image_tokenization",
         ),
         (
+            "facebook/pe-a-frame-large",
+            r#"{"model_type": "pe_audio", "architectures": ["PeAudioModel"]}"#,
+            "pe_audio:audio_text_dual_encoder/audio_text_embedding",
+        ),
+        (
             "BAAI/Emu3-VisionTokenizer",
             r#"{"model_type": "emu3_vqgan", "architectures": ["Emu3VQVAE"]}"#,
             "emu3_vqgan:image_tokenizer/image_tokenization",
