@@ -1,6 +1,6 @@
-"""visual_document_retrieval (ColPali-style retrievers: colpali) on a tiny offline ColPali
-(tests/fixtures/fixtures_retrieval.py), against the recipe of transformers' ColPali docs (no
-pipeline exists for the task): `processor(images=...)` and `processor(text=...)`, the model's
+"""visual_document_retrieval (ColPali-style retrievers: colpali, colqwen2) on tiny offline models
+(tests/fixtures/fixtures_retrieval.py), against the recipe of transformers' ColPali / ColQwen2 docs
+(no pipeline exists for the task): `processor(images=...)` and `processor(text=...)`, the model's
 `embeddings`, and `processor.score_retrieval(query_embeddings, image_embeddings)`. The skillset is
 generated with the built binary (conftest.generated_skillset)."""
 import os
@@ -26,9 +26,9 @@ def colpali(generated_skillset, fixtures):
     return skill, handler
 
 
-def reference(path, images, queries):
-    processor = transformers.ColPaliProcessor.from_pretrained(path)
-    model = transformers.ColPaliForRetrieval.from_pretrained(path).eval()
+def reference(path, images, queries, cls="ColPaliForRetrieval"):
+    processor = transformers.AutoProcessor.from_pretrained(path)
+    model = getattr(transformers, cls).from_pretrained(path).eval()
     batch_images = processor(images=images)
     batch_queries = processor(text=queries)
     with torch.no_grad():
@@ -71,3 +71,20 @@ def test_one_side_alone_and_bad_input(colpali):
     assert "error" in handler({"queries": [""]})
     assert "error" in handler({})
     assert "error" in handler(42)
+
+
+def test_colqwen2_matches_its_docs_recipe(generated_skillset, fixtures):
+    skill = generated_skillset("vidore/colqwen2-v1.0-hf", "colqwen2")({"torch": torch, "transformers": transformers}, {})
+    path = os.path.join(fixtures, "colqwen2")
+    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+    images = [page(4), page(5, 60, 30)]  # different sizes: different patch grids and token counts
+    result = handler({"images": images, "queries": QUERIES})
+    assert "error" not in result, result
+    image_embeddings, image_mask, query_embeddings, query_mask, scores = reference(path, images, QUERIES, "ColQwen2ForRetrieval")
+    torch.testing.assert_close(result["scores"], scores, rtol=1e-4, atol=1e-5)
+    for got, want, mask in zip(result["image_embeddings"], image_embeddings, image_mask):
+        torch.testing.assert_close(got, want[mask.bool()], rtol=1e-4, atol=1e-5)
+    for got, want, mask in zip(result["query_embeddings"], query_embeddings, query_mask):
+        torch.testing.assert_close(got, want[mask.bool()], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(result["scores"][:, 0], result["scores"][:, 1])
+    assert not torch.allclose(result["scores"][0], result["scores"][1])
