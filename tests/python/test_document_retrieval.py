@@ -1,5 +1,5 @@
-"""visual_document_retrieval (ColPali-style retrievers: colpali, colqwen2) on tiny offline models
-(tests/fixtures/fixtures_retrieval.py), against the recipe of transformers' ColPali / ColQwen2 docs
+"""visual_document_retrieval (ColPali-style retrievers: colpali, colqwen2, colmodernvbert) on tiny
+offline models (tests/fixtures/fixtures_retrieval.py), against the recipe of transformers' Col* docs
 (no pipeline exists for the task): `processor(images=...)` and `processor(text=...)`, the model's
 `embeddings`, and `processor.score_retrieval(query_embeddings, image_embeddings)`. The skillset is
 generated with the built binary (conftest.generated_skillset)."""
@@ -29,8 +29,13 @@ def colpali(generated_skillset, fixtures):
 def reference(path, images, queries, cls="ColPaliForRetrieval"):
     processor = transformers.AutoProcessor.from_pretrained(path)
     model = getattr(transformers, cls).from_pretrained(path).eval()
-    batch_images = processor(images=images)
-    batch_queries = processor(text=queries)
+    if cls == "ColModernVBertForRetrieval":
+        # Its process_images prepends the visual prompt (its __call__ on images alone gives no input_ids).
+        batch_images = processor.process_images(images=images)
+        batch_queries = processor.process_queries(text=queries)
+    else:
+        batch_images = processor(images=images)
+        batch_queries = processor(text=queries)
     with torch.no_grad():
         image_embeddings = model(**batch_images).embeddings
         query_embeddings = model(**batch_queries).embeddings
@@ -73,14 +78,19 @@ def test_one_side_alone_and_bad_input(colpali):
     assert "error" in handler(42)
 
 
-def test_colqwen2_matches_its_docs_recipe(generated_skillset, fixtures):
-    skill = generated_skillset("vidore/colqwen2-v1.0-hf", "colqwen2")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "colqwen2")
+@pytest.mark.parametrize("model_id,model_type,cls", [
+    # Images of different sizes: ColQwen2 gives them different patch grids and token counts.
+    ("vidore/colqwen2-v1.0-hf", "colqwen2", "ColQwen2ForRetrieval"),
+    ("ModernVBERT/colmodernvbert-merged", "colmodernvbert", "ColModernVBertForRetrieval"),
+])
+def test_other_retrievers_match_their_docs_recipe(generated_skillset, fixtures, model_id, model_type, cls):
+    skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
+    path = os.path.join(fixtures, model_type)
     _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
-    images = [page(4), page(5, 60, 30)]  # different sizes: different patch grids and token counts
+    images = [page(4), page(5, 60, 30)]
     result = handler({"images": images, "queries": QUERIES})
     assert "error" not in result, result
-    image_embeddings, image_mask, query_embeddings, query_mask, scores = reference(path, images, QUERIES, "ColQwen2ForRetrieval")
+    image_embeddings, image_mask, query_embeddings, query_mask, scores = reference(path, images, QUERIES, cls)
     torch.testing.assert_close(result["scores"], scores, rtol=1e-4, atol=1e-5)
     for got, want, mask in zip(result["image_embeddings"], image_embeddings, image_mask):
         torch.testing.assert_close(got, want[mask.bool()], rtol=1e-4, atol=1e-5)
