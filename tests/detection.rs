@@ -795,6 +795,36 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "decision_transformer:trajectory/action_prediction",
         ),
         (
+            "deepseek-community/Janus-Pro-1B-vqgan",
+            r#"{"model_type": "janus_vqgan"}"#,
+            "janus_vqgan:image_tokenizer/image_tokenization",
+        ),
+        (
+            "facebook/pe-a-frame-large",
+            r#"{"model_type": "pe_audio", "architectures": ["PeAudioModel"]}"#,
+            "pe_audio:audio_text_dual_encoder/audio_text_embedding",
+        ),
+        (
+            "BAAI/Emu3-VisionTokenizer",
+            r#"{"model_type": "emu3_vqgan", "architectures": ["Emu3VQVAE"]}"#,
+            "emu3_vqgan:image_tokenizer/image_tokenization",
+        ),
+        (
+            "facebook/flava-image-codebook",
+            r#"{"model_type": "flava_image_codebook", "architectures": ["FlavaImageCodebook"]}"#,
+            "flava_image_codebook:image_tokenizer/image_tokenization",
+        ),
+        (
+            "vidore/colpali-v1.3-hf",
+            r#"{"model_type": "colpali", "architectures": ["ColPaliForRetrieval"]}"#,
+            "colpali:document_retrieval/visual_document_retrieval",
+        ),
+        (
+            "vidore/colqwen2-v1.0-hf",
+            r#"{"model_type": "colqwen2", "architectures": ["ColQwen2ForRetrieval"]}"#,
+            "colqwen2:document_retrieval/visual_document_retrieval",
+        ),
+        (
             // The image-classification table lists it as deit's second class: not an unlisted head.
             "facebook/deit-base-distilled-patch16-224",
             r#"{"model_type": "deit", "architectures": ["DeiTForImageClassificationWithTeacher"]}"#,

@@ -40,6 +40,8 @@ FAMILIES = {
     "trajectory": ("trajectory", "Trajectory"),
     "audio_codec": ("audio_codec", "AudioCodec"),
     "speech_transducer": ("speech_transducer", "SpeechTransducer"),
+    "image_tokenizer": ("image_tokenizer", "ImageTokenizer"),
+    "document_retrieval": ("document_retrieval", "DocumentRetrieval"),
 }
 
 

@@ -58,6 +58,8 @@ name_enum! {
         Trajectory => "trajectory",
         AudioCodec => "audio_codec",
         SpeechTransducer => "speech_transducer",
+        ImageTokenizer => "image_tokenizer",
+        DocumentRetrieval => "document_retrieval",
     }
 }
 
@@ -104,6 +106,8 @@ name_enum! {
         ImageMatting => "image_matting",
         AudioTokenization => "audio_tokenization",
         SpectrogramToAudio => "spectrogram_to_audio",
+        ImageTokenization => "image_tokenization",
+        VisualDocumentRetrieval => "visual_document_retrieval",
     }
 }
 
