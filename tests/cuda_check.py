@@ -48,14 +48,22 @@ import expect  # noqa: E402  (tests/python/expect.py: the suite's result compari
 # and, where models.toml must name it, task) their family test generates
 # (tests/python/test_<family>.py), so the same skillset is checked here.
 GENERATED = {
+    "apertus1p5-vision-tokenizer": ("test/apertus1p5_vision_tokenizer", "apertus1p5_vision_tokenizer"),
     "bark": ("suno/bark-small", "bark"),  # test_text_to_waveform.py
+    "chameleon-vqgan": ("test/chameleon_vqgan", "chameleon_vqgan"),
     "codec-dac": ("test/dac", "dac"),
     "codec-encodec": ("test/encodec", "encodec"),
     "codec-mimi": ("test/mimi", "mimi"),
     "codec-pocket_tts_audio_tokenizer": ("test/pocket_tts_audio_tokenizer", "pocket_tts_audio_tokenizer"),
     "codec-wavtokenizer": ("test/wavtokenizer", "wavtokenizer"),
     "codec-xcodec": ("test/xcodec", "xcodec"),
+    "colmodernvbert": ("test/colmodernvbert", "colmodernvbert"),
+    "colpali": ("test/colpali", "colpali"),
+    "colqwen2": ("test/colqwen2", "colqwen2"),
     "decision-transformer": ("test/decision_transformer", "decision_transformer"),
+    "emu3-vqgan": ("test/emu3_vqgan", "emu3_vqgan"),
+    "flava-codebook": ("test/flava_image_codebook", "flava_image_codebook"),
+    "janus-vqgan": ("test/janus_vqgan", "janus_vqgan"),
     "layoutlm-docqa": ("impira/layoutlm-document-qa", "layoutlm"),  # test_document_qa.py
     "layoutlmv3-docqa": ("microsoft/layoutlmv3-base", "layoutlmv3", "document_question_answering"),  # test_document_qa_layoutlmv3.py
     "lightglue": ("test/lightglue", "lightglue"),
@@ -65,6 +73,7 @@ GENERATED = {
     "patchtsmixer-cls": ("test/patchtsmixer", "patchtsmixer"),
     "patchtst-cls": ("test/patchtst", "patchtst"),
     "patchtst-reg": ("test/patchtst", "patchtst"),
+    "pe-audio": ("test/pe_audio", "pe_audio"),
     "pp-ocrv6-rec": ("test/pp_ocrv6_small_rec", "pp_ocrv6_small_rec"),
     "sam": ("facebook/sam-vit-base", "sam"),  # test_mask_generation.py
     "sam-wide": ("facebook/sam-vit-base", "sam"),  # test_mask_generation.py
