@@ -70,3 +70,8 @@ def test_a_mapping_only_dual_encoder_matches_the_zero_shot_pipeline(generated_sk
     close(embedded["text_embeds"], text_embeds, model_type + " text embeddings")
     differ(image_embeds[0], image_embeds[1], model_type + " image embeddings")
     differ(text_embeds[0], text_embeds[1], model_type + " text embeddings")
+    # One modality alone, by default: unit vectors, the features divided by their L2 norm as the
+    # CLIP-style docs do before comparing them (with both, the model's own forward normalises).
+    alone = handler({"image": images}), handler({"text": LABELS})
+    close(alone[0]["image_embeds"], image_embeds / image_embeds.norm(p=2, dim=-1, keepdim=True), model_type + " normalised image embeddings")
+    close(alone[1]["text_embeds"], text_embeds / text_embeds.norm(p=2, dim=-1, keepdim=True), model_type + " normalised text embeddings")
