@@ -49,7 +49,8 @@ def _mutant_wrap(cls, method, make):
     cls._SKILLGEN_MUTANT = {name!r}
 
 
-MEDIA_KEYS = ("pixel_values", "input_features", "input_values")
+# Pixels, audio, spectrograms (vocoders), series (time_series), trajectories (decision transformer).
+MEDIA_KEYS = ("pixel_values", "input_features", "input_values", "spectrograms", "past_values", "series", "states", "actions", "returns_to_go")
 
 
 def _mutant_zero_media(value):
@@ -59,6 +60,8 @@ def _mutant_zero_media(value):
             item = value[key]
             if key in MEDIA_KEYS and hasattr(item, "is_floating_point"):
                 value[key] = item * 0
+            elif key in MEDIA_KEYS and isinstance(item, list) and all(hasattr(v, "is_floating_point") for v in item):
+                value[key] = [v * 0 for v in item]  # one tensor per input (series, spectrograms)
             else:
                 _mutant_zero_media(item)
     elif isinstance(value, (list, tuple)):  # per-input encodings (image_to_image, mask_generation)
@@ -88,7 +91,7 @@ _mutant_wrap({cls}, "_preprocess", _make)
 
 MUTANTS = {
     "ignore_input": (
-        "ignores the input: pixels / audio features zeroed after the processor (media families)",
+        "ignores the input: pixels / audio / spectrograms / series / trajectories zeroed after preprocessing",
         '''
 def _make(original):
     def _preprocess(self, task, processor, batch, options, device, model):
@@ -244,7 +247,8 @@ _mutant_wrap({cls}, "_postprocess", _make)
 def _make(original):
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         result = original(self, task, model, processor, inputs, outputs, single, options)
-        result["audio"] = result["audio"] * 0
+        if "audio" in result:  # audio_codec returns audio only when asked to reconstruct
+            result["audio"] = result["audio"] * 0
         return result
     return _postprocess
 
@@ -463,6 +467,166 @@ def _make(original):
 _mutant_wrap({cls}, "_postprocess", _make)
 ''',
     ),
+
+    "drop_point": (
+        "drops a point: the last keypoint (score, descriptor) of every image, the last match of every pair, the last keypoint of every person",
+        """
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        for key in ("keypoints", "scores", "descriptors", "matches"):
+            if isinstance(result.get(key), list):
+                result[key] = [row[:-1] for row in result[key]]
+        for people in result.get("poses") or []:
+            for person in people:
+                for key in ("keypoints", "scores", "labels"):
+                    person[key] = person[key][:-1]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+""",
+    ),
+    "swap_sizes": (
+        "swaps x and y of the sizes post-processing scales or crops to ((height, width) read as (width, height))",
+        """
+def _mutant_swap(size):
+    if isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, int) for v in size):
+        return type(size)(size[::-1])
+    return [_mutant_swap(item) for item in size]
+
+
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        inputs["sizes"] = [_mutant_swap(size) for size in inputs["sizes"]]
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "ignore_person_boxes": (
+        "ignores the person boxes: every box replaced by the whole image (pose estimation)",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        batch = [(image, [[0.0, 0.0, float(image.width), float(image.height)]] * len(boxes)) for image, boxes in batch]
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "swap_box_xy": (
+        "swaps x and y of every person box ([x, y, w, h] read as [y, x, h, w])",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        batch = [(image, [[y, x, h, w] for x, y, w, h in boxes]) for image, boxes in batch]
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "ignore_trimap": (
+        "ignores the trimap: every trimap replaced by an all-unknown one (128) of its size",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        from PIL import Image
+
+        batch = [(image, Image.new("L", trimap.size, 128)) for image, trimap in batch]
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "shift_forecast": (
+        "shifts the forecast: every predicted horizon rolled one step (mean and quantiles)",
+        """
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        for key in ("mean_predictions", "full_predictions"):
+            if hasattr(result.get(key), "roll"):
+                result[key] = result[key].roll(1, dims=1)
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+""",
+    ),
+    "ignore_freq": (
+        "ignores the freq option: forecasts always at the model's default frequency",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        options = {{k: v for k, v in options.items() if k != "freq"}}
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "ignore_returns": (
+        "ignores the returns-to-go: every return replaced by 1.0 (trajectory)",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        for tensors in inputs:
+            tensors["returns_to_go"] = tensors["returns_to_go"] * 0 + 1
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "ignore_timesteps": (
+        "ignores the timesteps: every step at timestep 0 (trajectory)",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        for tensors in inputs:
+            tensors["timesteps"] = tensors["timesteps"] * 0
+        return inputs
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "drop_codebook": (
+        "wrong codebooks: the last quantizer's codes of every input dropped (shapes still reported whole)",
+        """
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        if isinstance(result.get("codes"), list):
+            # [quantizers, frames], or EnCodec's [chunks, quantizers, frames].
+            result["codes"] = [[chunk[:-1] for chunk in codes] if len(shape) == 3 else codes[:-1]
+                               for codes, shape in zip(result["codes"], result["code_shapes"])]
+        if isinstance(result.get("latents"), list):  # a continuous tokenizer: the last latent dimension
+            result["latents"] = [[frame[:-1] for frame in latents] for latents in result["latents"]]
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+""",
+    ),
 }
 # Constant-output mutants made of two others: media zeroed and text fixed; image zeroed and prompt fixed.
 MUTANTS["ignore_all"] = ("ignores the whole input: ignore_input and ignore_text together", MUTANTS["ignore_input"][1] + MUTANTS["ignore_text"][1])
@@ -498,6 +662,16 @@ FAMILIES = {
     "document_question_answering": ("TextEncoder", ["ignore_document", "ignore_text", "ignore_boxes", "swap_rows", "drop_label", "wrong_span", "first_window_only"]),
     "question_answering": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "wrong_span", "first_window_only", "no_overlap"]),
     "zero_shot_classification": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "mix_labels", "ignore_multi_label"]),
+    # The families issue 13 added.
+    "text_recognition": ("TextRecognition", ["ignore_input", "swap_rows", "drop_character", "skip_normalization"]),
+    # SuperPoint / SuperGlue / LightGlue processors rescale but do not normalise.
+    "keypoints": ("Keypoints", ["ignore_input", "swap_rows", "drop_point", "swap_sizes", "skip_rescale"]),
+    "pose_estimation": ("PoseEstimation", ["ignore_input", "swap_rows", "drop_point", "ignore_person_boxes", "swap_box_xy", "skip_normalization"]),
+    "image_matting": ("ImageMatting", ["ignore_input", "swap_rows", "ignore_trimap", "swap_sizes", "skip_normalization"]),
+    "time_series": ("TimeSeries", ["ignore_input", "swap_rows", "drop_label", "shift_forecast", "ignore_freq"]),
+    "trajectory": ("Trajectory", ["ignore_input", "swap_rows", "ignore_returns", "ignore_timesteps"]),
+    "audio_codec": ("AudioCodec", ["ignore_input", "swap_rows", "drop_codebook", "silence"]),
+    "speech_transducer": ("SpeechTransducer", ["ignore_input", "swap_rows", "drop_character"]),
 }
 # Entries that are a task of another runtime family: the family module their mutants go into.
 RUNTIME_FAMILY = {
@@ -527,7 +701,8 @@ SELECTIONS = {
                      ("test_pipeline_parity.py", "text_generation_greedy")],
     "text_encoder_decoder": [("test_text_generation.py", "seq2seq_matches")],
     "vision_encoder": [("test_vision.py", "classification_matches or embedding_matches or image_form or pooling_that"),
-                       ("test_pipeline_parity.py", "image_classification")],
+                       ("test_pipeline_parity.py", "image_classification"),
+                       ("test_vision_towers.py", "embeds or matches")],
     "object_detection": [("test_vision.py", "detection_matches"), ("test_pipeline_parity.py", "object_detection")],
     "image_segmentation": [("test_vision.py", "segmentation_matches or depth_estimation_matches"), ("test_pipeline_parity.py", "depth_estimation")],
     # hf_wav2vec2 serves a wav2vec2 classification checkpoint through this family too.
@@ -537,7 +712,8 @@ SELECTIONS = {
     "audio_classification": [("test_audio.py", "audio_classification_matches and spectrogram"), ("test_pipeline_parity.py", "audio_classification")],
     "text_to_audio": [("test_audio.py", "speecht5_speech"), ("test_text_to_waveform.py", "vits_matches or musicgen_matches or bark_matches")],
     "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts"),
-                                 ("test_zero_shot_dual.py", "zero_shot_image_classification_matches")],
+                                 ("test_zero_shot_dual.py", "zero_shot_image_classification_matches"),
+                                 ("test_paired_encoders.py", "matches_the_zero_shot_pipeline")],
     "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches"), ("test_zero_shot_dual.py", "zero_shot_audio_classification_matches")],
     "image_to_text": [("test_multimodal.py", "captions_match")],
     "image_text_to_text": [("test_multimodal.py", "llava_prompt or llava_messages")],
@@ -549,6 +725,14 @@ SELECTIONS = {
     "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page")],
     "question_answering": [("test_text_heads.py", "question_answering_matches or long_context or impossible_answer")],
     "zero_shot_classification": [("test_text_heads.py", "zero_shot_classification_matches")],
+    "text_recognition": [("test_text_recognition.py", "matches_the_processor_recipe")],
+    "keypoints": [("test_keypoints.py", "matches_the")],
+    "pose_estimation": [("test_pose_estimation.py", "top_down_recipe or threshold_drops")],
+    "image_matting": [("test_image_matting.py", "docs_recipe")],
+    "time_series": [("test_time_series.py", "forecast_matches or frequency_option or classification_matches or regression_matches")],
+    "trajectory": [("test_trajectory.py", "matches_the_model_call")],
+    "audio_codec": [("test_audio_codec.py", "documented_encode_decode or codes_alone or vocoder_matches")],
+    "speech_transducer": [("test_speech_transducer.py", "match_the_pipeline")],
 }
 
 

@@ -7,18 +7,14 @@ takes another path through the model. Vocoders against their documented call, `v
 on a [frames, mel bins] tensor (SpeechT5's and FastSpeech2Conformer's docs; UnivNet's
 `model(input_features, generator=...).waveforms`, its noise drawn from the seeded generator). Skillsets are generated
 here from a models.toml naming only their model_type."""
-import importlib.util
 import os
-import subprocess
 
 import expect
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 RATE = 16000
 
 
@@ -69,20 +65,13 @@ def reference(model_type, path, wave):
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("codecs")
-    models = root / "models.toml"
-    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in [*REFERENCES, *VOCODERS]))
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    return root / "out" / "skillsets"
+def generated(generated_skillset):
+    """The skillset class of a model type, generated with the binary over the runtime under test."""
+    return lambda model_type: generated_skillset("test/" + model_type, model_type)
 
 
 def handler_for(generated, fixtures, model_type, folder="codec-"):
-    spec = importlib.util.spec_from_file_location("hf_" + model_type, generated / ("hf_" + model_type + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+    skill = generated(model_type)({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, folder + model_type), "cpu", "cpu")
     return skill, handler
 

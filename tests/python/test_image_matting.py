@@ -2,19 +2,15 @@
 (tests/fixtures/fixtures_ocr_series_keypoints.py), against the recipe of transformers' ViTMatte docs
 (no pipeline exists for the task): the image processor on the image and its trimap,
 AutoModelForImageMatting, `alphas` cut back to the image's size (the processor pads bottom/right
-to a multiple of 32). The skillset is generated here from a models.toml naming only its model_type."""
-import importlib.util
+to a multiple of 32). The skillset is generated with the binary
+(conftest.generated_skillset), over the runtime under test."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 from PIL import Image
-
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 
 
 def picture(seed, height=40, width=50):
@@ -30,16 +26,8 @@ def trimap(height=40, width=50, shift=0):
 
 
 @pytest.fixture(scope="module")
-def vitmatte(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("vitmatte")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "hustvl/vitmatte-small-composition-1k"\nmodel_type = "vitmatte"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_vitmatte", root / "out" / "skillsets" / "hf_vitmatte.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_vitmatte({"torch": torch, "transformers": transformers}, {})
+def vitmatte(generated_skillset, fixtures):
+    skill = generated_skillset("hustvl/vitmatte-small-composition-1k", "vitmatte")({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "vitmatte"), "cpu", "cpu")
     return skill, handler
 

@@ -4,19 +4,15 @@ recipe (image processor, AutoModelForKeypointDetection, post_process_keypoint_de
 image's (height, width)); keypoint matching against transformers' keypoint-matching pipeline on
 square pairs, and against the recipe its docs give (post_process_keypoint_matching with each
 image's (height, width)) on non-square pairs, where the pipeline passes (width, height). The
-skillsets are generated here from a models.toml naming only their model_types."""
-import importlib.util
+skillsets are generated with the binary (conftest.generated_skillset), over the runtime under test."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 from PIL import Image
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 MODELS = {"superpoint": "magic-leap-community/superpoint", "superglue": "magic-leap-community/superglue_outdoor", "lightglue": "ETH-CVG/lightglue_superpoint"}
 
 
@@ -26,18 +22,10 @@ def image(seed, height, width):
 
 
 @pytest.fixture(scope="module")
-def skillsets(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("keypoints")
-    models = root / "models.toml"
-    models.write_text("".join(f'[[model]]\nid = "{mid}"\nmodel_type = "{mt}"\n\n' for mt, mid in MODELS.items()))
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
+def skillsets(generated_skillset, fixtures):
     loaded = {}
-    for model_type in MODELS:
-        spec = importlib.util.spec_from_file_location("hf_" + model_type, root / "out" / "skillsets" / ("hf_" + model_type + ".py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+    for model_type, model_id in MODELS.items():
+        skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
         _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, model_type), "cpu", "cpu")
         loaded[model_type] = (skill, handler)
     return loaded

@@ -1,10 +1,9 @@
 """Base models that are CLIP-style dual encoders but only in MODEL_MAPPING_NAMES (aimv2, groupvit:
-data/detection.toml overrides), run through their generated coverage files on tiny random-weight
-models built here (the clip fixture's tokenizer and image processor), compared with transformers'
+data/detection.toml overrides), run through skillsets generated with the binary
+(conftest.generated_skillset: the runtime under test) on tiny random-weight models built here (the clip fixture's tokenizer and image processor), compared with transformers'
 zero-shot-image-classification pipeline given the same model object (it runs any model with
 logits_per_image, warning that the class is not in its list) and with the model's own
 get_image_features / get_text_features."""
-import importlib.util
 import os
 
 import pytest
@@ -12,18 +11,13 @@ import torch
 from expect import _image, close, differ, pairs
 
 transformers = pytest.importorskip("transformers")
-COVERAGE = os.environ.get("SKILLGEN_COVERAGE")
-pytestmark = pytest.mark.skipif(not COVERAGE, reason="SKILLGEN_COVERAGE not set (tests/run.sh sets it)")
 
 LABELS = ["a photo of a cat", "a dog", "red car on the road"]
 
 
-def skill(model_type):
-    name = "hf_" + model_type
-    spec = importlib.util.spec_from_file_location("paired_" + model_type, os.path.join(COVERAGE, "skillsets", name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)({}, {})
+def skill(generated_skillset, model_type):
+    """The generated skillset of `model_type` (conftest.generated_skillset: the runtime under test)."""
+    return generated_skillset("test/" + model_type, model_type)({}, {})
 
 
 def build(model_type):
@@ -48,12 +42,12 @@ def build(model_type):
 
 
 @pytest.mark.parametrize("model_type", ["aimv2", "groupvit"])
-def test_a_mapping_only_dual_encoder_matches_the_zero_shot_pipeline(tmp_path, fixtures, model_type):
+def test_a_mapping_only_dual_encoder_matches_the_zero_shot_pipeline(generated_skillset, tmp_path, fixtures, model_type):
     model = build(model_type)
     model.save_pretrained(tmp_path)
     processor = transformers.AutoProcessor.from_pretrained(os.path.join(fixtures, "clip"))
     processor.save_pretrained(tmp_path)
-    s = skill(model_type)
+    s = skill(generated_skillset, model_type)
     assert s.DEFAULT_TASK == "image_text_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1, 30, 30), _image(2, 30, 30)]
@@ -76,3 +70,8 @@ def test_a_mapping_only_dual_encoder_matches_the_zero_shot_pipeline(tmp_path, fi
     close(embedded["text_embeds"], text_embeds, model_type + " text embeddings")
     differ(image_embeds[0], image_embeds[1], model_type + " image embeddings")
     differ(text_embeds[0], text_embeds[1], model_type + " text embeddings")
+    # One modality alone, by default: unit vectors, the features divided by their L2 norm as the
+    # CLIP-style docs do before comparing them (with both, the model's own forward normalises).
+    alone = handler({"image": images}), handler({"text": LABELS})
+    close(alone[0]["image_embeds"], image_embeds / image_embeds.norm(p=2, dim=-1, keepdim=True), model_type + " normalised image embeddings")
+    close(alone[1]["text_embeds"], text_embeds / text_embeds.norm(p=2, dim=-1, keepdim=True), model_type + " normalised text embeddings")

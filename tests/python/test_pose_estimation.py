@@ -2,19 +2,15 @@
 (tests/fixtures/fixtures_ocr_series_keypoints.py), against the top-down recipe of transformers'
 ViTPose docs (no pipeline exists for the task): the image processor with the person boxes,
 AutoModelForPoseEstimation, then post_process_pose_estimation with the same boxes. The skillset is
-generated here from a models.toml naming only its model_type."""
-import importlib.util
+generated with the binary (conftest.generated_skillset), over the runtime under test."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 from PIL import Image
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 BOXES = [[10.0, 5.0, 30.0, 60.0], [50.0, 20.0, 40.0, 50.0]]
 
 
@@ -24,16 +20,8 @@ def picture(seed=0):
 
 
 @pytest.fixture(scope="module")
-def vitpose(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("vitpose")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "usyd-community/vitpose-base-simple"\nmodel_type = "vitpose"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_vitpose", root / "out" / "skillsets" / "hf_vitpose.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_vitpose({"torch": torch, "transformers": transformers}, {})
+def vitpose(generated_skillset, fixtures):
+    skill = generated_skillset("usyd-community/vitpose-base-simple", "vitpose")({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "vitpose"), "cpu", "cpu")
     return skill, handler
 

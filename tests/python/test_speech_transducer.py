@@ -1,19 +1,15 @@
 """speech_recognition by transducers (RNN-T / TDT: parakeet_rnnt, parakeet_tdt, nemotron ASR) on
 tiny offline models (tests/fixtures/fixtures_transducer.py), against transformers'
-automatic-speech-recognition pipeline, which serves these models. Skillsets are generated here from
-a models.toml naming only their model_type."""
-import importlib.util
+automatic-speech-recognition pipeline, which serves these models. Skillsets are generated with the
+binary (conftest.generated_skillset), over the runtime under test."""
 import os
-import subprocess
 
 import expect
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 RATE = 16000
 MODEL_TYPES = ["nemotron3_5_asr", "nemotron_asr_streaming", "parakeet_rnnt", "parakeet_tdt"]
 
@@ -29,20 +25,13 @@ def waves():
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("transducers")
-    models = root / "models.toml"
-    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in MODEL_TYPES))
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    return root / "out" / "skillsets"
+def generated(generated_skillset):
+    """The skillset class of a model type, generated with the binary over the runtime under test."""
+    return lambda model_type: generated_skillset("test/" + model_type, model_type)
 
 
 def handler_for(generated, fixtures, model_type):
-    spec = importlib.util.spec_from_file_location("hf_" + model_type, generated / ("hf_" + model_type + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+    skill = generated(model_type)({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "transducer-" + model_type), "cpu", "cpu")
     return skill, handler
 

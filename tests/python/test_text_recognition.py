@@ -2,20 +2,15 @@
 PP-OCRv6 small recognizer (tests/fixtures/fixtures_ocr_series_keypoints.py), against transformers'
 own recipe for these models (no pipeline exists for the task): the image processor on one image,
 AutoModelForTextRecognition, then the processor's post_process_text_recognition. The skillset is
-generated here from a models.toml naming only its model_type."""
-import importlib.util
+generated with the binary (conftest.generated_skillset), over the runtime under test."""
 import math
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 from PIL import Image
-
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 
 
 def lines():
@@ -24,16 +19,8 @@ def lines():
 
 
 @pytest.fixture(scope="module")
-def ocr(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("ocr")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "PaddlePaddle/PP-OCRv6_small_rec_safetensors"\nmodel_type = "pp_ocrv6_small_rec"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_pp_ocrv6_small_rec", root / "out" / "skillsets" / "hf_pp_ocrv6_small_rec.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_pp_ocrv6_small_rec({"torch": torch, "transformers": transformers}, {})
+def ocr(generated_skillset, fixtures):
+    skill = generated_skillset("PaddlePaddle/PP-OCRv6_small_rec_safetensors", "pp_ocrv6_small_rec")({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "pp-ocrv6-rec"), "cpu", "cpu")
     return skill, handler
 
@@ -71,15 +58,8 @@ def test_text_recognition_bad_input_is_an_error_dict(ocr, bad):
     assert result["implementation_type"] == "ERROR" and result["error"], result
 
 
-def test_table_recognition_matches_the_processor_recipe(tmp_path, fixtures):
-    models = tmp_path / "models.toml"
-    models.write_text('[[model]]\nid = "PaddlePaddle/SLANeXt_wired_safetensors"\nmodel_type = "slanext"\n')
-    (tmp_path / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(tmp_path / "autoconfigs"), "--out", str(tmp_path / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_slanext", tmp_path / "out" / "skillsets" / "hf_slanext.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_slanext({"torch": torch, "transformers": transformers}, {})
+def test_table_recognition_matches_the_processor_recipe(generated_skillset, fixtures):
+    skill = generated_skillset("PaddlePaddle/SLANeXt_wired_safetensors", "slanext")({"torch": torch, "transformers": transformers}, {})
     path = os.path.join(fixtures, "slanext")
     _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
     assert skill.FAMILY == "text_recognition" and handler.task == "table_recognition"

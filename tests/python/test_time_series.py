@@ -3,20 +3,16 @@ the heads' documented calls (transformers has no time-series pipeline). Forecast
 (MODEL_FOR_TIME_SERIES_PREDICTION: TimesFM, TimesFM 2.5): `model(past_values=[series], freq=...)`,
 `mean_predictions` and `full_predictions`, one series per call. Classification / regression
 (PatchTST, PatchTSMixer): `Head.from_pretrained(path)(past_values=windows)`, its logits (top label
-by id2label) or regression_outputs. The skillsets are generated here from a models.toml naming only
-their model_types."""
-import importlib.util
+by id2label) or regression_outputs. The skillsets are generated with the binary
+(conftest.generated_skillset), over the runtime under test."""
 import math
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
 
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 MODELS = {
     "timesfm": "google/timesfm-2.0-500m-pytorch", "timesfm2_5": "google/timesfm-2.5-200m-transformers",
     "patchtst": "ibm-granite/granite-timeseries-patchtst", "patchtsmixer": "ibm-granite/granite-timeseries-patchtsmixer",
@@ -32,18 +28,10 @@ def series():
 
 
 @pytest.fixture(scope="module")
-def skillsets(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("time_series")
-    models = root / "models.toml"
-    models.write_text("".join(f'[[model]]\nid = "{mid}"\nmodel_type = "{mt}"\n\n' for mt, mid in MODELS.items()))
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    loaded = {"root": root / "out" / "skillsets"}
+def skillsets(generated_skillset, fixtures):
+    loaded = {"generate": generated_skillset}
     for model_type in ("timesfm", "timesfm2_5"):
-        spec = importlib.util.spec_from_file_location("hf_" + model_type, root / "out" / "skillsets" / ("hf_" + model_type + ".py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+        skill = generated_skillset(MODELS[model_type], model_type)({"torch": torch, "transformers": transformers}, {})
         _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, model_type), "cpu", "cpu")
         loaded[model_type] = (skill, handler)
     return loaded
@@ -103,10 +91,7 @@ def test_an_option_the_model_does_not_take_is_an_error(skillsets):
 
 
 def load(skillsets, model_type, fixture):
-    spec = importlib.util.spec_from_file_location("hf_" + model_type, skillsets["root"] / ("hf_" + model_type + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = getattr(module, "hf_" + model_type)({"torch": torch, "transformers": transformers}, {})
+    skill = skillsets["generate"](MODELS[model_type], model_type)({"torch": torch, "transformers": transformers}, {})
     return skill, skill.init_cpu(fixture, "cpu", "cpu")[2]
 
 

@@ -1,19 +1,14 @@
 """trajectory (decision_transformer: DecisionTransformerModel is the whole policy) on a tiny offline
 Decision Transformer (tests/fixtures/fixtures_ocr_series_keypoints.py), against the model called
 directly as its docs do (no pipeline exists): states, actions, returns-to-go and timesteps as
-[1, T, ...] tensors, `action_preds[0, -1]` the next action. The skillset is generated here from a
-models.toml naming only its model_type."""
-import importlib.util
+[1, T, ...] tensors, `action_preds[0, -1]` the next action. The skillset is generated with the
+binary (conftest.generated_skillset), over the runtime under test."""
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import ROOT
-
-BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 
 
 def trajectory(seed, steps):
@@ -24,16 +19,8 @@ def trajectory(seed, steps):
 
 
 @pytest.fixture(scope="module")
-def policy(tmp_path_factory, fixtures):
-    root = tmp_path_factory.mktemp("trajectory")
-    models = root / "models.toml"
-    models.write_text('[[model]]\nid = "edbeeching/decision-transformer-gym-hopper-medium"\nmodel_type = "decision_transformer"\n')
-    (root / "autoconfigs").mkdir()
-    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("hf_decision_transformer", root / "out" / "skillsets" / "hf_decision_transformer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    skill = module.hf_decision_transformer({"torch": torch, "transformers": transformers}, {})
+def policy(generated_skillset, fixtures):
+    skill = generated_skillset("edbeeching/decision-transformer-gym-hopper-medium", "decision_transformer")({"torch": torch, "transformers": transformers}, {})
     _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "decision-transformer"), "cpu", "cpu")
     return skill, handler
 

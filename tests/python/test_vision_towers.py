@@ -1,5 +1,6 @@
-"""Vision model types whose only class is a backbone or a tower (issue 13, part A), run through their
-generated coverage files on tiny random-weight models built here, compared with transformers.
+"""Vision model types whose only class is a backbone or a tower (issue 13, part A), run through
+skillsets generated with the binary (conftest.generated_skillset: the runtime under test) on tiny
+random-weight models built here, compared with transformers.
 
 - Backbone-only types (MODEL_FOR_BACKBONE_MAPPING_NAMES: rt_detr_resnet, vitpose_backbone, ...):
   image_embedding is the global average pool of the backbone's last feature map, against a direct
@@ -7,7 +8,6 @@ generated coverage files on tiny random-weight models built here, compared with 
 - maskformer-swin (a backbone with a base model): transformers' image-feature-extraction pipeline
   (pool=True: the base model's pooler_output).
 """
-import importlib.util
 import os
 
 import pytest
@@ -15,16 +15,11 @@ import torch
 from expect import _image, close, differ, pairs
 
 transformers = pytest.importorskip("transformers")
-COVERAGE = os.environ.get("SKILLGEN_COVERAGE")
-pytestmark = pytest.mark.skipif(not COVERAGE, reason="SKILLGEN_COVERAGE not set (tests/run.sh sets it)")
 
 
-def skill(model_type):
-    name = "hf_" + model_type
-    spec = importlib.util.spec_from_file_location("towers_" + model_type.replace("-", "_"), os.path.join(COVERAGE, "skillsets", name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)({}, {})
+def skill(generated_skillset, model_type):
+    """The generated skillset of `model_type` (conftest.generated_skillset: the runtime under test)."""
+    return generated_skillset("test/" + model_type, model_type)({}, {})
 
 
 # Tiny configs (transformers' defaults are full-size), the image size each takes, and the std of the
@@ -56,14 +51,14 @@ def widen(model, std):
 
 
 @pytest.mark.parametrize("model_type", sorted(BACKBONES))
-def test_a_backbone_only_type_embeds_the_last_feature_map(tmp_path, model_type):
+def test_a_backbone_only_type_embeds_the_last_feature_map(generated_skillset, tmp_path, model_type):
     kwargs, (height, width), std = BACKBONES[model_type]
     torch.manual_seed(0)
     config = transformers.CONFIG_MAPPING[model_type](**kwargs)
     built = widen(transformers.AutoBackbone.from_config(config), std)
     built.eval().save_pretrained(tmp_path)
     processor = save_processor(tmp_path, height, width)
-    s = skill(model_type)
+    s = skill(generated_skillset, model_type)
     assert s.DEFAULT_TASK == "image_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1), _image(2)]
@@ -86,12 +81,12 @@ def test_a_backbone_only_type_embeds_the_last_feature_map(tmp_path, model_type):
     assert bad["implementation_type"] == "ERROR" and "feature maps" in bad["error"]
 
 
-def test_maskformer_swin_matches_the_image_feature_extraction_pipeline(tmp_path):
+def test_maskformer_swin_matches_the_image_feature_extraction_pipeline(generated_skillset, tmp_path):
     torch.manual_seed(0)
     config = transformers.MaskFormerSwinConfig(embed_dim=8, depths=[1, 1], num_heads=[1, 2], window_size=4, image_size=64)
     widen(transformers.MaskFormerSwinModel(config), 0.2).eval().save_pretrained(tmp_path)
     save_processor(tmp_path, 64, 64)
-    s = skill("maskformer-swin")
+    s = skill(generated_skillset, "maskformer-swin")
     assert s.DEFAULT_TASK == "image_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1), _image(2)]
@@ -149,14 +144,14 @@ def tower_class(model_type):
 
 
 @pytest.mark.parametrize("model_type", GRID_TOWERS)
-def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(tmp_path, model_type):
+def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skillset, tmp_path, model_type):
     torch.manual_seed(0)
     config = tower_config(model_type)
     built = widen(tower_class(model_type)(config), 0.2).eval()
     built.save_pretrained(tmp_path)
     processor = tower_processor(model_type, config)
     processor.save_pretrained(tmp_path)
-    s = skill(model_type)
+    s = skill(generated_skillset, model_type)
     assert s.DEFAULT_TASK == "image_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1, 64, 48), _image(2, 32, 64)]
@@ -184,7 +179,7 @@ def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(tmp_path, model_
     assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
 
 
-def test_qwen2_vl_tower_matches_the_parent_models_image_features(tmp_path):
+def test_qwen2_vl_tower_matches_the_parent_models_image_features(generated_skillset, tmp_path):
     """The tower saved from a Qwen2-VL model gives what that model's get_image_features gives."""
     torch.manual_seed(0)
     vision = tower_config("qwen2_vl_vision").to_dict()
@@ -193,7 +188,7 @@ def test_qwen2_vl_tower_matches_the_parent_models_image_features(tmp_path):
     parent.visual.save_pretrained(tmp_path)
     processor = tower_processor("qwen2_vl_vision", parent.visual.config)
     processor.save_pretrained(tmp_path)
-    _, _, handler, _, _ = skill("qwen2_vl_vision").init_cpu(str(tmp_path), "cpu", "cpu")
+    _, _, handler, _, _ = skill(generated_skillset, "qwen2_vl_vision").init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(3, 48, 64), _image(4, 64, 64)]
     result = handler(images)
     assert result["implementation_type"] == "REAL", result
@@ -209,7 +204,7 @@ def test_qwen2_vl_tower_matches_the_parent_models_image_features(tmp_path):
 
 
 @pytest.mark.parametrize("model_type", ["kosmos_2_5_vision_model", "pix2struct_vision_model"])
-def test_a_flattened_patch_tower_averages_each_images_real_patches(tmp_path, model_type):
+def test_a_flattened_patch_tower_averages_each_images_real_patches(generated_skillset, tmp_path, model_type):
     from transformers.models.kosmos2_5 import modeling_kosmos2_5
 
     torch.manual_seed(0)
@@ -223,7 +218,7 @@ def test_a_flattened_patch_tower_averages_each_images_real_patches(tmp_path, mod
         processor = transformers.Kosmos2_5ImageProcessor(**pixels)
     widen(built, 0.2).eval().save_pretrained(tmp_path)
     processor.save_pretrained(tmp_path)
-    s = skill(model_type)
+    s = skill(generated_skillset, model_type)
     assert s.DEFAULT_TASK == "image_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1), _image(2, 20, 70)]
@@ -244,7 +239,7 @@ def test_a_flattened_patch_tower_averages_each_images_real_patches(tmp_path, mod
     assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
 
 
-def test_florence_vision_embeds_the_towers_feature_map(tmp_path):
+def test_florence_vision_embeds_the_towers_feature_map(generated_skillset, tmp_path):
     """Florence-2's DaViT tower takes the image's pixels as `hidden_states` and returns a feature
     map; its embedding is the map's mean over H and W."""
     from transformers.models.florence2 import modeling_florence2
@@ -259,7 +254,7 @@ def test_florence_vision_embeds_the_towers_feature_map(tmp_path):
     # Florence-2's processor uses CLIP's image processor.
     processor = transformers.CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64})
     processor.save_pretrained(tmp_path)
-    s = skill("florence_vision")
+    s = skill(generated_skillset, "florence_vision")
     assert s.DEFAULT_TASK == "image_embedding"
     _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
     images = [_image(1), _image(2)]
