@@ -534,6 +534,36 @@ def _make(original):
 _mutant_wrap({cls}, "_preprocess", _make)
 """,
     ),
+    "ignore_queries": (
+        "ignores the queries: every retrieval query replaced by a fixed one (document retrieval)",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        batch = [dict(item, queries=["the"] * len(item["queries"])) for item in batch]
+        return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "swap_pages": (
+        "swaps pages: the image embeddings (and the score columns) in reverse page order (document retrieval)",
+        """
+def _make(original):
+    def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        result = original(self, task, model, processor, inputs, outputs, single, options)
+        if len(result.get("image_embeddings", [])) > 1:
+            result["image_embeddings"] = result["image_embeddings"][::-1]
+            if "scores" in result:
+                result["scores"] = result["scores"].flip(1)
+        return result
+    return _postprocess
+
+
+_mutant_wrap({cls}, "_postprocess", _make)
+""",
+    ),
     "ignore_trimap": (
         "ignores the trimap: every trimap replaced by an all-unknown one (128) of its size",
         """
@@ -672,6 +702,8 @@ FAMILIES = {
     "trajectory": ("Trajectory", ["ignore_input", "swap_rows", "ignore_returns", "ignore_timesteps"]),
     "audio_codec": ("AudioCodec", ["ignore_input", "swap_rows", "drop_codebook", "silence"]),
     "speech_transducer": ("SpeechTransducer", ["ignore_input", "swap_rows", "drop_character"]),
+    "image_tokenizer": ("ImageTokenizer", ["ignore_input", "swap_rows", "skip_normalization"]),
+    "document_retrieval": ("DocumentRetrieval", ["ignore_input", "ignore_queries", "swap_pages", "skip_normalization"]),
 }
 # Entries that are a task of another runtime family: the family module their mutants go into.
 RUNTIME_FAMILY = {
@@ -714,7 +746,8 @@ SELECTIONS = {
     "vision_text_dual_encoder": [("test_multimodal.py", "dual_encoder_matches or dual_encoder_accepts"),
                                  ("test_zero_shot_dual.py", "zero_shot_image_classification_matches"),
                                  ("test_paired_encoders.py", "matches_the_zero_shot_pipeline")],
-    "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches"), ("test_zero_shot_dual.py", "zero_shot_audio_classification_matches")],
+    "audio_text_dual_encoder": [("test_multimodal.py", "clap_matches"), ("test_zero_shot_dual.py", "zero_shot_audio_classification_matches"),
+                                ("test_pe_audio.py", "match_the_model or one_tower")],
     "image_to_text": [("test_multimodal.py", "captions_match")],
     "image_text_to_text": [("test_multimodal.py", "llava_prompt or llava_messages")],
     "video": [("test_multimodal.py", "videomae_classification or xclip_matches")],
@@ -722,7 +755,8 @@ SELECTIONS = {
     "visual_question_answering_blip": [("test_visual_qa.py", "blip_vqa_head")],
     "image_to_image": [("test_image_to_image.py", "matches_the_pipeline")],
     "mask_generation": [("test_mask_generation.py", "match_the_documented_use")],
-    "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page")],
+    "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page"),
+                                    ("test_document_qa_layoutlmv3.py", "matches_the_pipeline or matches_the_direct_call or long_page")],
     "question_answering": [("test_text_heads.py", "question_answering_matches or long_context or impossible_answer")],
     "zero_shot_classification": [("test_text_heads.py", "zero_shot_classification_matches")],
     "text_recognition": [("test_text_recognition.py", "matches_the_processor_recipe")],
@@ -732,6 +766,8 @@ SELECTIONS = {
     "time_series": [("test_time_series.py", "forecast_matches or frequency_option or classification_matches or regression_matches")],
     "trajectory": [("test_trajectory.py", "matches_the_model_call")],
     "audio_codec": [("test_audio_codec.py", "documented_encode_decode or codes_alone or vocoder_matches")],
+    "image_tokenizer": [("test_image_tokenizer.py", "match_the_model or match_encode or matches_its_docs or per_image_size")],
+    "document_retrieval": [("test_document_retrieval.py", "docs_recipe or one_side_alone")],
     "speech_transducer": [("test_speech_transducer.py", "match_the_pipeline")],
 }
 
