@@ -495,7 +495,8 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     assert!(why("autoformer").contains("takes `past_values`"));
     assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
-    // one that also needs other inputs (xcodec2: `input_features`) or has no extractor is not.
+    // one that also needs other inputs (xcodec2: `input_features`) is not. Encoder halves saved
+    // alone (no extractor: raw mono audio in) are served too; decoder halves (latents in) are not.
     for mt in [
         "encodec",
         "dac",
@@ -503,6 +504,9 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         "xcodec",
         "wavtokenizer",
         "pocket_tts_audio_tokenizer",
+        "mimi_encoder",
+        "wavtokenizer_encoder",
+        "pocket_tts_audio_tokenizer_encoder",
     ] {
         assert_eq!(
             get(mt),
@@ -538,7 +542,7 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
             "{mt}"
         );
     }
-    assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
+    assert!(why("pocket_tts_audio_tokenizer_decoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

@@ -20,7 +20,10 @@ class AudioCodec(Audio, Skillset):
     "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
     decoded waveforms cut to each input's length, zero-padded) and "lengths". A continuous
     tokenizer (pocket_tts_audio_tokenizer: latents, no codes) gives "latents" ([frames, dims] floats
-    per input) and "latent_shapes" in place of "codes" and "code_shapes".
+    per input) and "latent_shapes" in place of "codes" and "code_shapes". An encoder half saved alone
+    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
+    waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
+    reconstruction.
 
     spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
     spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
@@ -34,18 +37,25 @@ class AudioCodec(Audio, Skillset):
     PROCESSOR_CLASS = "AutoFeatureExtractor"
     OPTIONS = ("reconstruct",)
     MEL_BINS = 80  # a mock vocoder's spectrogram bins (a loaded one says its own)
+    HALF = False  # an encoder half with no extractor: raw audio in, no reconstruction
 
     def _sample_input(self, task):
         if task == "spectrogram_to_audio":
             # A smooth 12-frame ramp over the loaded vocoder's bins.
             bins = self.MEL_BINS
             return {"spectrogram": [[0.1 * ((f + b) % 7) - 0.3 for b in range(bins)] for f in range(12)]}
-        return {"audio": self._sample_waveform(0.5), "reconstruct": True}
+        return {"audio": self._sample_waveform(0.5), "reconstruct": not self.HALF}
 
     def _load_processor(self, model, task, config):
         if task == "spectrogram_to_audio":
             # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
             self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
+            return None
+        mapping = self.transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
+        if getattr(config, "model_type", None) not in mapping:
+            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; the
+            # parent's (EnCodec's, WavTokenizer's) only shapes mono audio to [1, 1, samples].
+            self.HALF = True
             return None
         return super()._load_processor(model, task, config)
 
@@ -103,14 +113,21 @@ class AudioCodec(Audio, Skillset):
         if task == "spectrogram_to_audio":
             dtype = getattr(model, "dtype", None)
             return {"spectrograms": [self.torch.from_numpy(s).to(device=device, dtype=dtype) for s in batch]}
-        rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        if extractor is None:
+            rate = getattr(model.config, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        else:
+            rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
         waves = self._decode_audio(batch, options, rate)
         # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
         # have no parameter for.
         accepted = inspect.signature(model.forward).parameters
         encoded = []
         for wave in waves:
-            features = extractor(wave, sampling_rate=rate, return_tensors="pt")
+            if extractor is None:
+                samples = self.torch.as_tensor(wave, dtype=self.torch.float32)
+                features = {"input_values": samples[None, None], "padding_mask": self.torch.ones(1, samples.shape[0], dtype=self.torch.long)}
+            else:
+                features = extractor(wave, sampling_rate=rate, return_tensors="pt")
             encoded.append(self._feature_tensors({k: v for k, v in features.items() if k in accepted}, device, model))
         return {"encoded": encoded, "lengths": [int(w.shape[0]) for w in waves], "rate": int(rate)}
 

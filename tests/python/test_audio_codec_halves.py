@@ -1,0 +1,81 @@
+"""audio_tokenization for codec encoder halves saved alone (mimi_encoder, wavtokenizer_encoder,
+pocket_tts_audio_tokenizer_encoder; tests/fixtures/fixtures_codec_halves.py), against the use
+transformers documents for them: the parent codec's feature extractor (the class transformers'
+table names for the parent model_type, at the half's config.sampling_rate; the half's own
+model_type has none), then the half itself (WavTokenizer's encoder: its `encode`; Mimi's and
+PocketTTS's: their forward, which returns the latents). The skillset gets no extractor from the
+checkpoint, so this checks that the waveform it builds is what the parent's extractor gives."""
+import os
+
+import expect
+import numpy as np
+import pytest
+import torch
+import transformers
+from conftest import BINARY
+from test_audio_codec import RATE, handler_for, waves
+
+PARENTS = {"mimi_encoder": "mimi", "wavtokenizer_encoder": "wavtokenizer", "pocket_tts_audio_tokenizer_encoder": "pocket_tts_audio_tokenizer"}
+FEATURE_EXTRACTORS = transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    import subprocess
+
+    root = tmp_path_factory.mktemp("codec_halves")
+    models = root / "models.toml"
+    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in PARENTS))
+    (root / "autoconfigs").mkdir()
+    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
+    return root / "out" / "skillsets"
+
+
+def reference(model_type, path, wave):
+    model = transformers.AutoModel.from_pretrained(path).eval()
+    extractor = getattr(transformers, FEATURE_EXTRACTORS[PARENTS[model_type]])(sampling_rate=model.config.sampling_rate)
+    inputs = extractor(wave, sampling_rate=model.config.sampling_rate, return_tensors="pt")
+    with torch.no_grad():
+        if model_type == "wavtokenizer_encoder":
+            return model.encode(inputs["input_values"], inputs["padding_mask"]).audio_codes[0]
+        return model(inputs["input_values"], padding_mask=inputs["padding_mask"]).latents[0]
+
+
+@pytest.mark.parametrize("model_type", sorted(PARENTS))
+def test_encoder_half_matches_the_parent_extractor_and_the_half(generated, fixtures, model_type):
+    skill, handler = handler_for(generated, fixtures, model_type)
+    assert skill.FAMILY == "audio_codec" and handler.task == "audio_tokenization"
+    clips = waves()
+    path = os.path.join(fixtures, "codec-" + model_type)
+    # Clips at the half's own rate (32 kHz in the fixtures, not the 16 kHz default): taken as they are.
+    rate = transformers.AutoConfig.from_pretrained(path).sampling_rate
+    result = handler({"audio": clips, "sampling_rate": rate})
+    assert result["implementation_type"] == "REAL", result
+    assert rate != RATE and result["count"] == 3 and result["sampling_rate"] == rate
+    want = [reference(model_type, path, clip) for clip in clips]
+    key = "codes" if model_type == "wavtokenizer_encoder" else "latents"
+    for i, (got, ref) in enumerate(expect.pairs(result[key], want)):
+        if key == "codes":
+            assert torch.equal(torch.tensor(got), ref), f"codes of input {i}"
+        else:
+            expect.close(torch.tensor(got), ref, f"latents of input {i}")
+        assert result[key[:-1] + "_shapes"][i] == list(ref.shape)
+    # Input dependence: the two same-length clips give different codes or latents.
+    assert want[0].shape == want[1].shape
+    assert not torch.equal(want[0], want[1]), "the reference does not depend on the input"
+    assert not torch.equal(torch.tensor(result[key][0]), torch.tensor(result[key][1]))
+    # A half has no decoder: reconstruction is a clear error, not a missing key.
+    refused = handler({"audio": clips[0], "sampling_rate": rate, "reconstruct": True})
+    assert refused["implementation_type"] == "ERROR" and "reconstruction" in refused["error"], refused
+
+
+def test_encoder_half_resamples_to_its_config_rate(generated, fixtures):
+    _, handler = handler_for(generated, fixtures, "mimi_encoder")
+    clip = waves()[0]
+    # 16 kHz audio is resampled to the half's 32 kHz: twice the samples, more latent frames.
+    alone = handler({"audio": clip, "sampling_rate": 32000})
+    slow = handler({"audio": clip, "sampling_rate": 16000})
+    assert alone["implementation_type"] == slow["implementation_type"] == "REAL"
+    assert slow["latent_shapes"][0][-1] > alone["latent_shapes"][0][-1]
+    bad = handler({"audio": np.zeros(0, "float32")})
+    assert bad["implementation_type"] == "ERROR" and "error" in bad, bad
