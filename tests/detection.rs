@@ -493,10 +493,9 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
     assert!(why("autoformer").contains("takes `past_values`"));
-    assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
     // one that also needs other inputs (xcodec2: `input_features`) is not. Encoder halves saved
-    // alone (no extractor: raw mono audio in) are served too; decoder halves (latents in) are not.
+    // alone (no extractor: raw mono audio in) are served too.
     for mt in [
         "encodec",
         "dac",
@@ -542,7 +541,12 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
             "{mt}"
         );
     }
-    assert!(why("pocket_tts_audio_tokenizer_decoder").contains("no `last_hidden_state`"));
+    // Decoder halves saved alone: latents in, audio out.
+    for mt in ["mimi_decoder", "pocket_tts_audio_tokenizer_decoder"] {
+        assert_eq!(get(mt), (Family::AudioCodec, Task::LatentsToAudio), "{mt}");
+    }
+    // VibeVoice's acoustic tokenizer halves: an unannotated forward (the table has no outputs).
+    assert!(why("vibevoice_acoustic_tokenizer_decoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

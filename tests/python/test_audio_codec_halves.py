@@ -1,10 +1,13 @@
-"""audio_tokenization for codec encoder halves saved alone (mimi_encoder, wavtokenizer_encoder,
+"""audio_tokenization and latents_to_audio for codec halves saved alone (mimi_encoder, wavtokenizer_encoder,
 pocket_tts_audio_tokenizer_encoder; tests/fixtures/fixtures_codec_halves.py), against the use
 transformers documents for them: the parent codec's feature extractor (the class transformers'
 table names for the parent model_type, at the half's config.sampling_rate; the half's own
 model_type has none), then the half itself (WavTokenizer's encoder: its `encode`; Mimi's and
 PocketTTS's: their forward, which returns the latents). The skillset gets no extractor from the
-checkpoint, so this checks that the waveform it builds is what the parent's extractor gives."""
+checkpoint, so this checks that the waveform it builds is what the parent's extractor gives.
+Decoder halves (mimi_decoder, pocket_tts_audio_tokenizer_decoder) against their documented call,
+`decoder(latents).audio_values` on a [batch, hidden_size, frames] tensor (as for vocoders, the
+reference is the model's own documented call: there is no pipeline)."""
 import os
 
 import expect
@@ -79,3 +82,68 @@ def test_encoder_half_resamples_to_its_config_rate(generated, fixtures):
     assert slow["latent_shapes"][0][-1] > alone["latent_shapes"][0][-1]
     bad = handler({"audio": np.zeros(0, "float32")})
     assert bad["implementation_type"] == "ERROR" and "error" in bad, bad
+
+
+DECODERS = {"mimi_decoder": "MimiDecoderModel", "pocket_tts_audio_tokenizer_decoder": "PocketTTSAudioTokenizerDecoderModel"}
+
+
+def latents(channels):
+    """Two different [channels, 6] latent sequences and a shorter [channels, 3] third."""
+    rng = np.random.RandomState(5)
+    return [rng.randn(channels, 6).astype("float32"), rng.randn(channels, 6).astype("float32"), rng.randn(channels, 3).astype("float32")]
+
+
+@pytest.mark.parametrize("model_type", sorted(DECODERS))
+def test_decoder_half_matches_the_documented_call(generated_decoders, fixtures, model_type):
+    skill, handler = handler_for(generated_decoders, fixtures, model_type)
+    assert skill.FAMILY == "audio_codec" and handler.task == "latents_to_audio"
+    path = os.path.join(fixtures, "codec-" + model_type)
+    decoder = getattr(transformers, DECODERS[model_type]).from_pretrained(path).eval()
+    items = latents(decoder.config.hidden_size)
+    result = handler({"latents": items})
+    assert result["implementation_type"] == "REAL", result
+    assert result["count"] == 3 and result["sampling_rate"] == decoder.config.sampling_rate
+    # The documented call: `decoder(latents)` on a [batch, hidden_size, frames] tensor -> audio_values.
+    with torch.no_grad():
+        want = [decoder(torch.from_numpy(x)[None]).audio_values.reshape(-1) for x in items]
+    for i, (length, wave) in enumerate(expect.pairs(result["lengths"], want)):
+        assert length == wave.shape[0]
+        expect.close(result["audio"][i, :length], wave, f"waveform {i}")
+    assert result["audio"][2, want[2].shape[0]:].abs().max() == 0
+    expect.differ(want[0], want[1], "waveforms")
+    # One sequence alone (nested lists), and a [n, channels, frames] array.
+    alone = handler(items[0].tolist())
+    assert alone["count"] == 1
+    expect.close(alone["audio"][0], want[0], "single waveform")
+    stacked = handler(np.stack(items[:2]))
+    assert stacked["count"] == 2
+    expect.close(stacked["audio"][1], want[1], "stacked waveform")
+
+
+@pytest.fixture(scope="module")
+def generated_decoders(tmp_path_factory):
+    import subprocess
+
+    root = tmp_path_factory.mktemp("codec_decoders")
+    models = root / "models.toml"
+    models.write_text("".join(f'[[model]]\nid = "test/{mt}"\nmodel_type = "{mt}"\n\n' for mt in DECODERS))
+    (root / "autoconfigs").mkdir()
+    subprocess.run([BINARY, "generate", "--models", str(models), "--autoconfigs", str(root / "autoconfigs"), "--out", str(root / "out")], check=True, capture_output=True)
+    return root / "out" / "skillsets"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((15, 4), "float32"), np.zeros((16, 0), "float32"), [[float("nan")] * 4] * 16, {"latents": [[0.0] * 4] * 16, "seed": 1}, "text", {"audio": [0.0]}],
+)
+def test_decoder_half_bad_input_is_an_error(generated_decoders, fixtures, bad):
+    _, handler = handler_for(generated_decoders, fixtures, "mimi_decoder")
+    result = handler(bad)
+    assert result["implementation_type"] == "ERROR" and "error" in result, result
+
+
+def test_decoder_half_names_the_channels_it_takes(generated_decoders, fixtures):
+    # Checked before the model runs: the error says what the decoder takes, not a conv shape error.
+    _, handler = handler_for(generated_decoders, fixtures, "mimi_decoder")
+    result = handler(np.zeros((15, 4), "float32"))
+    assert result["implementation_type"] == "ERROR" and "15 channels; this decoder takes 16" in result["error"], result

@@ -104,6 +104,7 @@ name_enum! {
         ImageMatting => "image_matting",
         AudioTokenization => "audio_tokenization",
         SpectrogramToAudio => "spectrogram_to_audio",
+        LatentsToAudio => "latents_to_audio",
     }
 }
 
