@@ -23,7 +23,7 @@ class AudioCodec(Audio, Skillset):
     per input) and "latent_shapes" in place of "codes" and "code_shapes". An encoder half saved alone
     (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
     waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
-    reconstruction.
+    reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
 
     latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder):
     latents [channels, frames] (channels = config.hidden_size, as the parent codec's decode hands its
