@@ -19,8 +19,9 @@ class AudioCodec(Audio, Skillset):
     [quantizers, frames], EnCodec's chunked layout [chunks, quantizers, frames]], "code_shapes",
     "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
     decoded waveforms cut to each input's length, zero-padded) and "lengths". A continuous
-    tokenizer (pocket_tts_audio_tokenizer: latents, no codes) gives "latents" ([frames, dims] floats
-    per input) and "latent_shapes" in place of "codes" and "code_shapes". An encoder half saved alone
+    tokenizer (pocket_tts_audio_tokenizer, vibevoice_acoustic_tokenizer: latents, no codes) gives
+    "latents" ([frames, dims] floats per input) and "latent_shapes" in place of "codes" and
+    "code_shapes"; a sigma-VAE one (vibevoice) runs with sample=False (no noise added). An encoder half saved alone
     (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
     waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
     reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
@@ -164,7 +165,12 @@ class AudioCodec(Audio, Skillset):
                 output = model(spectrogram, **kwargs)
                 outputs.append(output if hasattr(output, "reshape") else output[0])
             return outputs
-        return [model(**features) for features in inputs["encoded"]]
+        # sigma-VAE tokenizers (vibevoice_acoustic_tokenizer) add random noise to the latents unless
+        # sample=False: the encoder's own latents, so equal audio gives equal latents.
+        import inspect
+
+        kwargs = {"sample": False} if "sample" in inspect.signature(model.forward).parameters else {}
+        return [model(**features, **kwargs) for features in inputs["encoded"]]
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
         if task in ("spectrogram_to_audio", "latents_to_audio"):
@@ -182,6 +188,8 @@ class AudioCodec(Audio, Skillset):
             shapes.append(list(found.shape))
             if options.get("reconstruct"):
                 audio = getattr(output, "audio_values", None)
+                if audio is None:
+                    audio = getattr(output, "audio", None)  # vibevoice_acoustic_tokenizer's name
                 if audio is None:
                     raise SkillInputError("this codec returns no reconstruction (no audio_values); ask without reconstruct")
                 waves.append(audio[0].reshape(-1)[:length].float().cpu())
