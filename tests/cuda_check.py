@@ -58,6 +58,7 @@ GENERATED = {
     "codec-pocket_tts_audio_tokenizer_decoder": ("test/pocket_tts_audio_tokenizer_decoder", "pocket_tts_audio_tokenizer_decoder"),
     "codec-pocket_tts_audio_tokenizer_encoder": ("test/pocket_tts_audio_tokenizer_encoder", "pocket_tts_audio_tokenizer_encoder"),
     "codec-vibevoice_acoustic_tokenizer": ("test/vibevoice_acoustic_tokenizer", "vibevoice_acoustic_tokenizer"),
+    "codec-vibevoice_acoustic_tokenizer_decoder": ("test/vibevoice_acoustic_tokenizer_decoder", "vibevoice_acoustic_tokenizer_decoder"),
     "codec-wavtokenizer": ("test/wavtokenizer", "wavtokenizer"),
     "codec-wavtokenizer_encoder": ("test/wavtokenizer_encoder", "wavtokenizer_encoder"),
     "codec-xcodec": ("test/xcodec", "xcodec"),

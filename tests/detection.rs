@@ -543,7 +543,11 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         );
     }
     // Decoder halves saved alone: latents in, audio out.
-    for mt in ["mimi_decoder", "pocket_tts_audio_tokenizer_decoder"] {
+    for mt in [
+        "mimi_decoder",
+        "pocket_tts_audio_tokenizer_decoder",
+        "vibevoice_acoustic_tokenizer_decoder",
+    ] {
         assert_eq!(get(mt), (Family::AudioCodec, Task::LatentsToAudio), "{mt}");
     }
     // VibeVoice's encoder half takes its waveform as `hidden_states` and needs the parent's

@@ -84,7 +84,11 @@ def test_encoder_half_resamples_to_its_config_rate(generated, fixtures):
     assert bad["implementation_type"] == "ERROR" and "error" in bad, bad
 
 
-DECODERS = {"mimi_decoder": "MimiDecoderModel", "pocket_tts_audio_tokenizer_decoder": "PocketTTSAudioTokenizerDecoderModel"}
+DECODERS = {
+    "mimi_decoder": "MimiDecoderModel",
+    "pocket_tts_audio_tokenizer_decoder": "PocketTTSAudioTokenizerDecoderModel",
+    "vibevoice_acoustic_tokenizer_decoder": "VibeVoiceAcousticTokenizerDecoderModel",
+}
 
 
 def latents(channels):
@@ -103,9 +107,11 @@ def test_decoder_half_matches_the_documented_call(generated_decoders, fixtures, 
     result = handler({"latents": items})
     assert result["implementation_type"] == "REAL", result
     assert result["count"] == 3 and result["sampling_rate"] == decoder.config.sampling_rate
-    # The documented call: `decoder(latents)` on a [batch, hidden_size, frames] tensor -> audio_values.
+    # The documented call: `decoder(latents)` on a [batch, hidden_size, frames] tensor -> audio_values
+    # (VibeVoice's: `audio`, the latents as its tokenizer's decode hands them, channels first).
+    field = "audio" if model_type.startswith("vibevoice") else "audio_values"
     with torch.no_grad():
-        want = [decoder(torch.from_numpy(x)[None]).audio_values.reshape(-1) for x in items]
+        want = [getattr(decoder(torch.from_numpy(x)[None]), field).reshape(-1) for x in items]
     for i, (length, wave) in enumerate(expect.pairs(result["lengths"], want)):
         assert length == wave.shape[0]
         expect.close(result["audio"][i, :length], wave, f"waveform {i}")

@@ -26,7 +26,8 @@ class AudioCodec(Audio, Skillset):
     waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
     reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
 
-    latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder):
+    latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder,
+    vibevoice_acoustic_tokenizer_decoder):
     latents [channels, frames] (channels = config.hidden_size, as the parent codec's decode hands its
     decoder; nested lists, array or tensor), a list of them or a [n, channels, frames] array, or
     {"latents": ...}; each runs alone through the model's forward -> output as for vocoders.
@@ -153,7 +154,9 @@ class AudioCodec(Audio, Skillset):
     def _forward(self, task, model, inputs, options):
         if task == "latents_to_audio":
             # Each alone (a batch axis added): no input padded with another's frames.
-            return [model(latents[None]).audio_values for latents in inputs["spectrograms"]]
+            outputs = [model(latents[None]) for latents in inputs["spectrograms"]]
+            # VibeVoice's decoder names its waveform `audio`.
+            return [o.audio_values if getattr(o, "audio_values", None) is not None else o.audio for o in outputs]
         if task == "spectrogram_to_audio":
             import inspect
 
