@@ -231,6 +231,16 @@ def codec_facts(class_name):
             fields += [f for f in arg.__dataclass_fields__ if f not in fields]
     if hints is torch.Tensor:
         fields = ["tensor"]  # a bare tensor (vocoders: the waveform)
+    if hints is None:
+        # Unannotated (vibevoice's acoustic tokenizer): the ModelOutput its source returns.
+        try:
+            source = inspect.getsource(forward)
+        except (OSError, TypeError):  # what getsource raises for code it cannot find
+            source = ""
+        for found in re.findall(r"return\s+(\w+)\(", source):
+            arg = getattr(sys.modules[forward.__module__], found, None)
+            if isinstance(arg, type) and issubclass(arg, ModelOutput):
+                fields += [f for f in arg.__dataclass_fields__ if f not in fields]
     params = inspect.signature(forward).parameters.values()
     required = [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return {"outputs": fields, "required_inputs": required}

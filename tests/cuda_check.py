@@ -54,8 +54,15 @@ GENERATED = {
     "codec-dac": ("test/dac", "dac"),
     "codec-encodec": ("test/encodec", "encodec"),
     "codec-mimi": ("test/mimi", "mimi"),
+    "codec-mimi_decoder": ("test/mimi_decoder", "mimi_decoder"),  # test_audio_codec_halves.py
+    "codec-mimi_encoder": ("test/mimi_encoder", "mimi_encoder"),  # test_audio_codec_halves.py
     "codec-pocket_tts_audio_tokenizer": ("test/pocket_tts_audio_tokenizer", "pocket_tts_audio_tokenizer"),
+    "codec-pocket_tts_audio_tokenizer_decoder": ("test/pocket_tts_audio_tokenizer_decoder", "pocket_tts_audio_tokenizer_decoder"),
+    "codec-pocket_tts_audio_tokenizer_encoder": ("test/pocket_tts_audio_tokenizer_encoder", "pocket_tts_audio_tokenizer_encoder"),
+    "codec-vibevoice_acoustic_tokenizer": ("test/vibevoice_acoustic_tokenizer", "vibevoice_acoustic_tokenizer"),
+    "codec-vibevoice_acoustic_tokenizer_decoder": ("test/vibevoice_acoustic_tokenizer_decoder", "vibevoice_acoustic_tokenizer_decoder"),
     "codec-wavtokenizer": ("test/wavtokenizer", "wavtokenizer"),
+    "codec-wavtokenizer_encoder": ("test/wavtokenizer_encoder", "wavtokenizer_encoder"),
     "codec-xcodec": ("test/xcodec", "xcodec"),
     "colmodernvbert": ("test/colmodernvbert", "colmodernvbert"),
     "colpali": ("test/colpali", "colpali"),

@@ -493,9 +493,9 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
     assert!(why("autoformer").contains("takes `past_values`"));
-    assert!(why("mimi_decoder").contains("no `last_hidden_state`"));
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
-    // one that also needs other inputs (xcodec2: `input_features`) or has no extractor is not.
+    // one that also needs other inputs (xcodec2: `input_features`) is not. Encoder halves saved
+    // alone (no extractor: raw mono audio in) are served too.
     for mt in [
         "encodec",
         "dac",
@@ -503,6 +503,10 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         "xcodec",
         "wavtokenizer",
         "pocket_tts_audio_tokenizer",
+        "vibevoice_acoustic_tokenizer",
+        "mimi_encoder",
+        "wavtokenizer_encoder",
+        "pocket_tts_audio_tokenizer_encoder",
     ] {
         assert_eq!(
             get(mt),
@@ -538,7 +542,17 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
             "{mt}"
         );
     }
-    assert!(why("wavtokenizer_encoder").contains("no `last_hidden_state`"));
+    // Decoder halves saved alone: latents in, audio out.
+    for mt in [
+        "mimi_decoder",
+        "pocket_tts_audio_tokenizer_decoder",
+        "vibevoice_acoustic_tokenizer_decoder",
+    ] {
+        assert_eq!(get(mt), (Family::AudioCodec, Task::LatentsToAudio), "{mt}");
+    }
+    // VibeVoice's encoder half takes its waveform as `hidden_states` and needs the parent's
+    // normalizing extractor, which it does not ship: not served.
+    assert!(why("vibevoice_acoustic_tokenizer_encoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

@@ -43,7 +43,13 @@ def _pocket(model, inputs):
     return latents[0], model.decode(latents).audio_values[0]
 
 
-REFERENCES = {"pocket_tts_audio_tokenizer": _pocket, "encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
+def _vibevoice(model, inputs):
+    # VibeVoice's acoustic tokenizer: encode without the sigma-VAE noise (sample=False), decode the latents.
+    latents = model.encode(inputs["input_values"], sample=False).latents
+    return latents[0], model.decode(latents).audio[0]
+
+
+REFERENCES = {"vibevoice_acoustic_tokenizer": _vibevoice, "pocket_tts_audio_tokenizer": _pocket, "encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
 VOCODERS = {"speecht5_hifigan": "SpeechT5HifiGan", "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan", "univnet": "UnivNetModel"}
 
 
@@ -85,7 +91,7 @@ def test_codes_and_reconstruction_match_the_documented_encode_decode(generated, 
     assert result["implementation_type"] == "REAL", result
     assert result["count"] == 3 and result["sampling_rate"] == RATE
     want = [reference(model_type, os.path.join(fixtures, "codec-" + model_type), clip) for clip in clips]
-    key = "latents" if model_type == "pocket_tts_audio_tokenizer" else "codes"
+    key = "latents" if model_type in ("pocket_tts_audio_tokenizer", "vibevoice_acoustic_tokenizer") else "codes"
     for i, ((got_codes, shape), (codes, audio)) in enumerate(expect.pairs(list(zip(result[key], result[key[:-1] + "_shapes"])), want)):
         if key == "latents":
             expect.close(torch.tensor(got_codes), codes, f"latents of input {i}")

@@ -108,6 +108,7 @@ name_enum! {
         SpectrogramToAudio => "spectrogram_to_audio",
         ImageTokenization => "image_tokenization",
         VisualDocumentRetrieval => "visual_document_retrieval",
+        LatentsToAudio => "latents_to_audio",
     }
 }
 

@@ -19,8 +19,18 @@ class AudioCodec(Audio, Skillset):
     [quantizers, frames], EnCodec's chunked layout [chunks, quantizers, frames]], "code_shapes",
     "sampling_rate", "count"}; with "reconstruct": true also "audio" (tensor [n, longest], the
     decoded waveforms cut to each input's length, zero-padded) and "lengths". A continuous
-    tokenizer (pocket_tts_audio_tokenizer: latents, no codes) gives "latents" ([frames, dims] floats
-    per input) and "latent_shapes" in place of "codes" and "code_shapes".
+    tokenizer (pocket_tts_audio_tokenizer, vibevoice_acoustic_tokenizer: latents, no codes) gives
+    "latents" ([frames, dims] floats per input) and "latent_shapes" in place of "codes" and
+    "code_shapes"; a sigma-VAE one (vibevoice) runs with sample=False (no noise added). An encoder half saved alone
+    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
+    waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
+    reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
+
+    latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder,
+    vibevoice_acoustic_tokenizer_decoder):
+    latents [channels, frames] (channels = config.hidden_size, as the parent codec's decode hands its
+    decoder; nested lists, array or tensor), a list of them or a [n, channels, frames] array, or
+    {"latents": ...}; each runs alone through the model's forward -> output as for vocoders.
 
     spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
     spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
@@ -34,31 +44,49 @@ class AudioCodec(Audio, Skillset):
     PROCESSOR_CLASS = "AutoFeatureExtractor"
     OPTIONS = ("reconstruct",)
     MEL_BINS = 80  # a mock vocoder's spectrogram bins (a loaded one says its own)
+    HALF = False  # an encoder half with no extractor: raw audio in, no reconstruction
+    CHANNELS = 16  # a mock decoder half's latent channels (a loaded one says its own)
 
     def _sample_input(self, task):
         if task == "spectrogram_to_audio":
             # A smooth 12-frame ramp over the loaded vocoder's bins.
             bins = self.MEL_BINS
             return {"spectrogram": [[0.1 * ((f + b) % 7) - 0.3 for b in range(bins)] for f in range(12)]}
-        return {"audio": self._sample_waveform(0.5), "reconstruct": True}
+        if task == "latents_to_audio":
+            # 4 frames over the loaded decoder's channels, channels first as it takes them.
+            return {"latents": [[0.1 * ((f + c) % 7) - 0.3 for f in range(4)] for c in range(self.CHANNELS)]}
+        return {"audio": self._sample_waveform(0.5), "reconstruct": not self.HALF}
 
     def _load_processor(self, model, task, config):
         if task == "spectrogram_to_audio":
             # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
             self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
             return None
+        if task == "latents_to_audio":
+            # A decoder half takes latents [hidden_size, frames] itself (its docstring's shape).
+            self.CHANNELS = int(config.hidden_size)
+            return None
+        mapping = self.transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
+        if getattr(config, "model_type", None) not in mapping:
+            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; the
+            # parent's (EnCodec's, WavTokenizer's) only shapes mono audio to [1, 1, samples].
+            self.HALF = True
+            return None
         return super()._load_processor(model, task, config)
 
     def _split_input(self, task, x):
-        if task == "spectrogram_to_audio":
-            return self._split_spectrograms(x)
+        if task in ("spectrogram_to_audio", "latents_to_audio"):
+            return self._split_frames(task, x)
         batch, single, options = self._split_audio_input(x, self.OPTIONS)
         if not isinstance(options.get("reconstruct", False), bool):
             raise SkillInputError("reconstruct must be true or false, not " + repr(options["reconstruct"]))
         return batch, single, options
 
-    def _split_spectrograms(self, x):
-        x, options = self._dict_input(x, "spectrogram", allowed=("seed",))
+    def _split_frames(self, task, x):
+        """Spectrograms [frames, bins] (vocoders) or latents [channels, frames] (decoder halves)."""
+        latents = task == "latents_to_audio"
+        what, layout = ("latents", "[channels, frames]") if latents else ("spectrogram", "[frames, bins]")
+        x, options = self._dict_input(x, what, allowed=() if latents else ("seed",))
         seed = options.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise SkillInputError("seed must be an integer >= 0, not " + repr(seed))
@@ -76,18 +104,20 @@ class AudioCodec(Audio, Skillset):
             try:
                 array = np.asarray(item, dtype=np.float32)
             except (TypeError, ValueError):
-                raise SkillInputError("spectrogram " + str(i) + " is not numeric (expected [frames, bins] numbers)")
+                raise SkillInputError(what + " " + str(i) + " is not numeric (expected " + layout + " numbers)")
             if array.ndim == 3 and single:
                 batch += list(array)
                 single = False
                 continue
-            if array.ndim != 2 or array.shape[0] == 0:
-                raise SkillInputError("spectrogram " + str(i) + " must be [frames, bins] with frames > 0, got shape " + str(tuple(array.shape)))
+            if array.ndim != 2 or array.shape[1 if latents else 0] == 0:
+                raise SkillInputError(what + " " + str(i) + " must be " + layout + " with frames > 0, got shape " + str(tuple(array.shape)))
             if not np.isfinite(array).all():
-                raise SkillInputError("spectrogram " + str(i) + " has NaN or infinite values")
+                raise SkillInputError(what + " " + str(i) + " has NaN or infinite values")
             batch.append(array)
         for i, array in enumerate(batch):
-            if array.shape[1] != self.MEL_BINS:
+            if latents and array.shape[0] != self.CHANNELS:
+                raise SkillInputError("latents " + str(i) + " have " + str(array.shape[0]) + " channels; this decoder takes " + str(self.CHANNELS))
+            if not latents and array.shape[1] != self.MEL_BINS:
                 raise SkillInputError("spectrogram " + str(i) + " has " + str(array.shape[1]) + " bins; this vocoder takes " + str(self.MEL_BINS))
         return batch, single, options
 
@@ -100,21 +130,33 @@ class AudioCodec(Audio, Skillset):
     def _preprocess(self, task, extractor, batch, options, device, model):
         import inspect
 
-        if task == "spectrogram_to_audio":
+        if task in ("spectrogram_to_audio", "latents_to_audio"):
             dtype = getattr(model, "dtype", None)
             return {"spectrograms": [self.torch.from_numpy(s).to(device=device, dtype=dtype) for s in batch]}
-        rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        if extractor is None:
+            rate = getattr(model.config, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+        else:
+            rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
         waves = self._decode_audio(batch, options, rate)
         # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
         # have no parameter for.
         accepted = inspect.signature(model.forward).parameters
         encoded = []
         for wave in waves:
-            features = extractor(wave, sampling_rate=rate, return_tensors="pt")
+            if extractor is None:
+                samples = self.torch.as_tensor(wave, dtype=self.torch.float32)
+                features = {"input_values": samples[None, None], "padding_mask": self.torch.ones(1, samples.shape[0], dtype=self.torch.long)}
+            else:
+                features = extractor(wave, sampling_rate=rate, return_tensors="pt")
             encoded.append(self._feature_tensors({k: v for k, v in features.items() if k in accepted}, device, model))
         return {"encoded": encoded, "lengths": [int(w.shape[0]) for w in waves], "rate": int(rate)}
 
     def _forward(self, task, model, inputs, options):
+        if task == "latents_to_audio":
+            # Each alone (a batch axis added): no input padded with another's frames.
+            outputs = [model(latents[None]) for latents in inputs["spectrograms"]]
+            # VibeVoice's decoder names its waveform `audio`.
+            return [o.audio_values if getattr(o, "audio_values", None) is not None else o.audio for o in outputs]
         if task == "spectrogram_to_audio":
             import inspect
 
@@ -126,10 +168,15 @@ class AudioCodec(Audio, Skillset):
                 output = model(spectrogram, **kwargs)
                 outputs.append(output if hasattr(output, "reshape") else output[0])
             return outputs
-        return [model(**features) for features in inputs["encoded"]]
+        # sigma-VAE tokenizers (vibevoice_acoustic_tokenizer) add random noise to the latents unless
+        # sample=False: the encoder's own latents, so equal audio gives equal latents.
+        import inspect
+
+        kwargs = {"sample": False} if "sample" in inspect.signature(model.forward).parameters else {}
+        return [model(**features, **kwargs) for features in inputs["encoded"]]
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
-        if task == "spectrogram_to_audio":
+        if task in ("spectrogram_to_audio", "latents_to_audio"):
             waves = [w.reshape(-1).float().cpu() for w in outputs]
             rate = getattr(model.config, "sampling_rate", None)
             return dict(self._padded(waves), sampling_rate=int(rate) if rate else None, count=len(waves))
@@ -144,6 +191,8 @@ class AudioCodec(Audio, Skillset):
             shapes.append(list(found.shape))
             if options.get("reconstruct"):
                 audio = getattr(output, "audio_values", None)
+                if audio is None:
+                    audio = getattr(output, "audio", None)  # vibevoice_acoustic_tokenizer's name
                 if audio is None:
                     raise SkillInputError("this codec returns no reconstruction (no audio_values); ask without reconstruct")
                 waves.append(audio[0].reshape(-1)[:length].float().cpu())
@@ -161,8 +210,8 @@ class AudioCodec(Audio, Skillset):
 
     def _mock_result(self, task, batch, single, options):
         # Deterministic codes or waveforms for host tests without a model; labelled MOCK by the caller.
-        if task == "spectrogram_to_audio":
-            lengths = [int(s.shape[0]) * 4 for s in batch]
+        if task in ("spectrogram_to_audio", "latents_to_audio"):
+            lengths = [int(s.shape[1 if task == "latents_to_audio" else 0]) * 4 for s in batch]
             return {"audio": [[0.0] * n for n in lengths], "lengths": lengths, "sampling_rate": 16000, "count": len(batch)}
         seeds = [len(item) if hasattr(item, "__len__") else 1 for item in batch]
         codes = [[[(s + 3 * q + 5 * f) % 32 for f in range(8)] for q in range(2)] for s in seeds]
