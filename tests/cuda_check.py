@@ -70,6 +70,7 @@ GENERATED = {
     "decision-transformer": ("test/decision_transformer", "decision_transformer"),
     "emu3-vqgan": ("test/emu3_vqgan", "emu3_vqgan"),
     "flava-codebook": ("test/flava_image_codebook", "flava_image_codebook"),
+    "gemma3n-audio": ("test/gemma3n_audio", "gemma3n_audio"),  # test_towers_13f.py
     "janus-vqgan": ("test/janus_vqgan", "janus_vqgan"),
     "layoutlm-docqa": ("impira/layoutlm-document-qa", "layoutlm"),  # test_document_qa.py
     "layoutlmv3-docqa": ("microsoft/layoutlmv3-base", "layoutlmv3", "document_question_answering"),  # test_document_qa_layoutlmv3.py
