@@ -68,6 +68,8 @@ GENERATED = {
     "colpali": ("test/colpali", "colpali"),
     "colqwen2": ("test/colqwen2", "colqwen2"),
     "decision-transformer": ("test/decision_transformer", "decision_transformer"),
+    "dpr-context": ("test/dpr", "dpr"),  # test_towers_13f.py
+    "dpr-question": ("test/dpr", "dpr"),  # test_towers_13f.py
     "emu3-vqgan": ("test/emu3_vqgan", "emu3_vqgan"),
     "flava-codebook": ("test/flava_image_codebook", "flava_image_codebook"),
     "gemma3n-audio": ("test/gemma3n_audio", "gemma3n_audio"),  # test_towers_13f.py
@@ -106,6 +108,7 @@ GENERATED = {
 }
 # Fixtures not checked on CUDA, each with the reason.
 EXCLUDED = {
+    "dpr-reader": "a DPRReader checkpoint: the dpr skillset serves only DPR's encoders and refuses it (test_towers_13f.py checks the refusal)",
     "patchtst-forecast": "a PatchTSTForPrediction checkpoint: no auto table lists that head, so the patchtst skillset refuses it (test_time_series.py checks the refusal)",
 }
 

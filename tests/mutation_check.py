@@ -728,7 +728,8 @@ SELECTIONS = {
     # test_pipeline_parity.py: each family's heads against transformers.pipeline().
     "text_encoder": [("test_text_encoder.py", "matches_transformers or normalize_gives or overrides_the_head or truncated_with or real_minilm"),
                      ("test_table_qa.py", "matches_the_pipeline or depend_on_the_table"),
-                     ("test_pipeline_parity.py", "fill_mask or text_classification or token_classification")],
+                     ("test_pipeline_parity.py", "fill_mask or text_classification or token_classification"),
+                     ("test_towers_13f.py", "dpr_encoders")],
     "text_decoder": [("test_text_generation.py", "decoder_matches or left_padded or defaults_from or per_call or chat_messages"),
                      ("test_pipeline_parity.py", "text_generation_greedy")],
     "text_encoder_decoder": [("test_text_generation.py", "seq2seq_matches")],

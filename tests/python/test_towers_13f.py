@@ -6,6 +6,10 @@ transformers called the way the parent model calls the tower.
   `input_features` as `audio_mel` and the inverted `input_features_mask` as `audio_mel_mask`;
   audio_embedding is the mean of `last_hidden_state` over the valid frames (the tower's returned
   `audio_mel_mask` is True on padding). There is no pipeline for the tower alone.
+- dpr (DPRQuestionEncoder and DPRContextEncoder share model_type dpr; MODEL_MAPPING names only the
+  question encoder): text_embedding is `pooler_output` of the class the checkpoint's
+  `architectures` names, as DPR's docs embed questions and passages; a DPRReader checkpoint is
+  refused with an error.
 """
 import os
 
@@ -46,3 +50,32 @@ def test_gemma3n_audio_tower_matches_the_parents_call(generated_skillset, fixtur
     assert bad["implementation_type"] == "ERROR" and "unknown option" in bad["error"]
     empty = handler({"audio": "not audio"})
     assert empty["implementation_type"] == "ERROR", empty
+
+
+SENTENCES = ["the quick brown fox", "a lazy dog sleeps in the sun"]
+
+
+@pytest.mark.parametrize("name,cls", [("dpr-question", "DPRQuestionEncoder"), ("dpr-context", "DPRContextEncoder")])
+def test_dpr_encoders_embed_with_their_own_class(generated_skillset, fixtures, name, cls):
+    path = os.path.join(fixtures, name)
+    s = generated_skillset("test/dpr", "dpr")({}, {})
+    assert s.DEFAULT_TASK == "text_embedding"
+    _, _, handler, _, _ = s.init_cpu(path, "cpu", "cpu")
+    result = handler(SENTENCES)
+    assert result["implementation_type"] == "REAL", result
+    model = getattr(transformers, cls).from_pretrained(path).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    with torch.no_grad():
+        expected = model(**tokenizer(SENTENCES, padding=True, return_tensors="pt")).pooler_output
+    close(result["embeddings"], expected, name + " embeddings")
+    differ(result["embeddings"][0], result["embeddings"][1], "two sentences' embeddings")
+    bad = handler({"text": 3})
+    assert bad["implementation_type"] == "ERROR", bad
+
+
+def test_dpr_reader_is_refused(generated_skillset, fixtures):
+    s = generated_skillset("test/dpr", "dpr")({}, {})
+    _, _, handler, _, _ = s.init_cpu(os.path.join(fixtures, "dpr-reader"), "cpu", "cpu")
+    result = handler(SENTENCES)
+    assert result["implementation_type"] == "ERROR", result
+    assert "DPRReader" in result["error"] and "DPRQuestionEncoder or DPRContextEncoder" in result["error"], result
