@@ -69,6 +69,8 @@ def test_dpr_encoders_embed_with_their_own_class(generated_skillset, fixtures, n
         expected = model(**tokenizer(SENTENCES, padding=True, return_tensors="pt")).pooler_output
     close(result["embeddings"], expected, name + " embeddings")
     differ(result["embeddings"][0], result["embeddings"][1], "two sentences' embeddings")
+    normalized = handler({"text": SENTENCES, "normalize": True})
+    close(normalized["embeddings"], torch.nn.functional.normalize(expected, dim=-1), name + " normalized embeddings")
     bad = handler({"text": 3})
     assert bad["implementation_type"] == "ERROR", bad
 
