@@ -20,7 +20,8 @@ class AudioClassification(Labels, Audio, Skillset):
 
     audio_embedding (a base audio model, data/detection.toml [[base_model]]): the same inputs, with
     option "normalize" (L2-normalise the rows) -> {"embeddings": tensor [n, hidden] (the mean of
-    last_hidden_state over time), "dimensions", "count"}."""
+    last_hidden_state over time; over valid frames where the tower returns their mask, as
+    gemma3n_audio does), "dimensions", "count"}."""
 
     FAMILY = "audio_classification"
     PROCESSOR_CLASS = "AutoFeatureExtractor"
@@ -59,7 +60,22 @@ class AudioClassification(Labels, Audio, Skillset):
         return {"features": self._feature_tensors(encoded, device, model)}
 
     def _forward(self, task, model, inputs, options):
-        return model(**inputs["features"])
+        features = inputs["features"]
+        if task == "audio_embedding" and self._takes_audio_mel(model):
+            # Gemma3n's audio tower, called as Gemma3nModel calls it: the extractor's mel as
+            # `audio_mel` and its mask inverted (the tower's mask is True on padding).
+            if "input_features_mask" not in features:
+                raise SkillInputError(type(model).__name__ + " takes audio_mel and its mask, but the feature extractor gives no input_features_mask")
+            return model(audio_mel=features["input_features"], audio_mel_mask=~features["input_features_mask"].bool())
+        return model(**features)
+
+    def _takes_audio_mel(self, model):
+        import inspect
+
+        try:
+            return "audio_mel" in inspect.signature(getattr(model, "forward", model)).parameters
+        except (TypeError, ValueError):
+            return False
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
         if task == "audio_embedding":
@@ -70,7 +86,12 @@ class AudioClassification(Labels, Audio, Skillset):
         hidden = getattr(outputs, "last_hidden_state", None)
         if hidden is None:
             hidden = outputs[0]
-        if hidden.dim() == 3:
+        padding = getattr(outputs, "audio_mel_mask", None)
+        if hidden.dim() == 3 and padding is not None:
+            # Gemma3n's audio tower returns its frames' padding mask: the mean over valid frames.
+            valid = (~padding.bool()).unsqueeze(-1).to(hidden.dtype)
+            hidden = (hidden * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1)
+        elif hidden.dim() == 3:
             # [n, frames, hidden]: the mean over time (frames are not the input samples, so no mask).
             hidden = hidden.mean(dim=1)
         embeddings = hidden.reshape(hidden.shape[0], -1).float()

@@ -9,6 +9,10 @@ from ..text_heads import TextHeads
 # Tasks whose input and result are not texts → embeddings (text_heads.py).
 PAIR_TASKS = ("question_answering", "zero_shot_classification")
 DOCUMENT_QA = "document_question_answering"
+# Model types whose encoder classes AutoModel cannot tell apart (MODEL_MAPPING names one of them:
+# another's checkpoint would load into it with fresh weights): the checkpoint's `architectures`
+# picks the class, and the text_embedding is that class's pooler_output (what DPR's docs embed with).
+ARCHITECTURE_ENCODERS = {"dpr": ("DPRQuestionEncoder", "DPRContextEncoder")}
 
 
 class TextEncoder(TableQA, TextHeads, Labels, Skillset):
@@ -37,6 +41,19 @@ class TextEncoder(TableQA, TextHeads, Labels, Skillset):
         if task == TABLE_QA:
             return {"table": {"city": ["Paris", "Rome"], "country": ["France", "Italy"]}, "query": "Which city is in France?"}
         return self.SAMPLE_TEXT
+
+    def _load_model(self, model, task, config):
+        encoders = ARCHITECTURE_ENCODERS.get(getattr(config, "model_type", None))
+        if encoders is None or task != "text_embedding":
+            return super()._load_model(model, task, config)
+        architectures = list(getattr(config, "architectures", None) or ())
+        named = [a for a in architectures if a in encoders]
+        if not named:
+            raise ValueError(
+                repr(model) + " is a " + (", ".join(architectures) or "checkpoint without architectures") + " checkpoint of model_type "
+                + repr(config.model_type) + "; text_embedding is served only for " + " or ".join(encoders) + " checkpoints"
+            )
+        return self._transformers_class(named[0]).from_pretrained(model, config=config, **self._hub_kwargs(model))
 
     # ---- text encoder: preprocess -> forward -> postprocess ----
 
@@ -94,6 +111,16 @@ class TextEncoder(TableQA, TextHeads, Labels, Skillset):
             return self._forward_table_qa(model, inputs)
         return model(**inputs["encoded"], output_hidden_states=task != "text_embedding")
 
+    def _pooled_embeddings(self, pooled, inputs, options):
+        embeddings = pooled.float()
+        if options.get("normalize"):
+            embeddings = self.torch.nn.functional.normalize(embeddings, p=2, dim=1)
+        result = {"embeddings": embeddings.cpu(), "dimensions": int(embeddings.shape[-1]), "count": int(embeddings.shape[0])}
+        if any(inputs["truncated"]):
+            result["truncated"] = inputs["truncated"]
+            result["note"] = "inputs longer than " + str(inputs["max_length"]) + " tokens were truncated"
+        return result
+
     def _postprocess(self, task, model, tokenizer, inputs, outputs, single, options):
         if task == "question_answering":
             return self._postprocess_qa(inputs, outputs, single, options)
@@ -105,6 +132,9 @@ class TextEncoder(TableQA, TextHeads, Labels, Skillset):
             return self._postprocess_table_qa(model, tokenizer, inputs, outputs)
         torch = self.torch
         mask = inputs["encoded"]["attention_mask"]
+        if task == "text_embedding" and getattr(outputs, "last_hidden_state", None) is None and getattr(outputs, "pooler_output", None) is not None:
+            # DPR's encoders return only their pooled output: it is the embedding (no token pooling).
+            return self._pooled_embeddings(outputs.pooler_output, inputs, options)
         if task == "text_embedding":
             hidden = outputs.last_hidden_state
         else:
