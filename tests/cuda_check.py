@@ -68,11 +68,11 @@ GENERATED = {
     "colpali": ("test/colpali", "colpali"),
     "colqwen2": ("test/colqwen2", "colqwen2"),
     "decision-transformer": ("test/decision_transformer", "decision_transformer"),
-    "dpr-context": ("test/dpr", "dpr"),  # test_towers_13f.py
-    "dpr-question": ("test/dpr", "dpr"),  # test_towers_13f.py
+    "dpr-context": ("test/dpr", "dpr"),  # test_dpr_gemma3n.py
+    "dpr-question": ("test/dpr", "dpr"),  # test_dpr_gemma3n.py
     "emu3-vqgan": ("test/emu3_vqgan", "emu3_vqgan"),
     "flava-codebook": ("test/flava_image_codebook", "flava_image_codebook"),
-    "gemma3n-audio": ("test/gemma3n_audio", "gemma3n_audio"),  # test_towers_13f.py
+    "gemma3n-audio": ("test/gemma3n_audio", "gemma3n_audio"),  # test_dpr_gemma3n.py
     "janus-vqgan": ("test/janus_vqgan", "janus_vqgan"),
     "layoutlm-docqa": ("impira/layoutlm-document-qa", "layoutlm"),  # test_document_qa.py
     "layoutlmv3-docqa": ("microsoft/layoutlmv3-base", "layoutlmv3", "document_question_answering"),  # test_document_qa_layoutlmv3.py
@@ -108,7 +108,7 @@ GENERATED = {
 }
 # Fixtures not checked on CUDA, each with the reason.
 EXCLUDED = {
-    "dpr-reader": "a DPRReader checkpoint: the dpr skillset serves only DPR's encoders and refuses it (test_towers_13f.py checks the refusal)",
+    "dpr-reader": "a DPRReader checkpoint: the dpr skillset serves only DPR's encoders and refuses it (test_dpr_gemma3n.py checks the refusal)",
     "patchtst-forecast": "a PatchTSTForPrediction checkpoint: no auto table lists that head, so the patchtst skillset refuses it (test_time_series.py checks the refusal)",
 }
 

@@ -262,16 +262,22 @@ class TextHeads:
         options = {k: v for k, v in x.items() if k in QA_OPTIONS}
         return [(question, list(words), [list(b) for b in boxes], image)], True, options
 
+    def _document_qa_windows(self, tokenizer, options, model):
+        """(max_seq_len, doc_stride) of the document QA windows; the answer options are checked here
+        too, before any model work (the pipeline's defaults)."""
+        max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
+        doc_stride = _positive_int(options, "doc_stride", min(max_seq_len // 2, 256))
+        _positive_int(options, "max_answer_len", 15)
+        _positive_int(options, "top_k", 1)
+        return max_seq_len, doc_stride
+
     def _preprocess_document_qa(self, processor, items, options, device, model):
         tokenizer = getattr(processor, "tokenizer", processor)
         if "bbox" in tokenizer.model_input_names:
             return self._preprocess_document_qa_boxes(processor, items, options, device, model)
         if not getattr(tokenizer, "is_fast", False):
             raise SkillInputError("document_question_answering needs a fast tokenizer (word ids)")
-        max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
-        doc_stride = _positive_int(options, "doc_stride", min(max_seq_len // 2, 256))
-        _positive_int(options, "max_answer_len", 15)
-        _positive_int(options, "top_k", 1)
+        max_seq_len, doc_stride = self._document_qa_windows(tokenizer, options, model)
         spans = []
         for index, (question, words, boxes, _) in enumerate(items):
             encoding = tokenizer(
@@ -292,10 +298,7 @@ class TextHeads:
         tokenizer gives each token its word's box; the page image, when given, is the image
         processor's pixel_values (apply_ocr off: the words are given)."""
         tokenizer = processor.tokenizer
-        max_seq_len = _positive_int(options, "max_seq_len", self._max_length(tokenizer, model))
-        doc_stride = _positive_int(options, "doc_stride", min(max_seq_len // 2, 256))
-        _positive_int(options, "max_answer_len", 15)
-        _positive_int(options, "top_k", 1)
+        max_seq_len, doc_stride = self._document_qa_windows(tokenizer, options, model)
         spans = []
         for index, (question, words, boxes, image) in enumerate(items):
             encoding = tokenizer(

@@ -1,4 +1,4 @@
-"""Towers saved alone (issue 13, part F; tests/fixtures/fixtures_towers_13f.py), run through
+"""DPR encoders and the Gemma3n audio tower saved alone (tests/fixtures/fixtures_dpr_gemma3n.py), run through
 skillsets generated with the binary (conftest.generated_skillset: the runtime under test), against
 transformers called the way the parent model calls the tower.
 
