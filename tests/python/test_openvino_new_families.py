@@ -1,0 +1,73 @@
+"""init_openvino for the families issues 12 and 13 added, in the OpenVINO venv (optimum-intel 2.2,
+which caps transformers at 5.5.x): each fixture's skillset (the default one, or the one its family
+test generates: tests/cuda_check.py's GENERATED) on its own sample input, against init_cpu.
+- CONVERTED: optimum-intel has no class for the task, so the family's torch model runs through
+  openvino.convert_model (python/skillgen_runtime/openvino_convert.py): backend "openvino" and every
+  leaf equal to CPU torch (cuda_check.compare, relative 1e-4).
+- FALLBACK: the converted model fails its sample check (the note says why), so CPU torch runs,
+  labelled backend "torch" with a fallback note, and equals init_cpu.
+- TOO_NEW: transformers 5.5.4 does not know the model type or its Auto class; the handler's error
+  says the installed transformers is too old (the table is 5.24.0's)."""
+import os
+import sys
+import tempfile
+
+import pytest
+import torch
+import transformers
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import cuda_check  # noqa: E402  (tests/cuda_check.py: fixture -> skillset mapping, leaf comparison)
+
+CONVERTED = ["colmodernvbert", "layoutlm-docqa", "layoutlmv3-docqa", "sam-wide", "slanext", "superglue", "superpoint", "swin2sr", "vilt-vqa"]
+FALLBACK = ["bark", "codec-dac", "codec-encodec", "codec-mimi", "codec-xcodec", "colpali", "colqwen2", "decision-transformer",
+            "lightglue", "patchtst-cls", "patchtsmixer-cls", "pe-audio", "timesfm", "vocoder-univnet"]
+TOO_NEW = ["janus-vqgan", "vitmatte", "vitpose"]
+REL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def skillsets():
+    rows = cuda_check.plan(CONVERTED + FALLBACK + TOO_NEW, tempfile.mkdtemp())
+    return {name: (model_type, folder) for name, model_type, folder, why in rows if not why}
+
+
+def handlers(skillsets, name):
+    model_type, folder = skillsets[name]
+    cls = cuda_check.load_class(model_type, folder)
+    res = {"torch": torch, "transformers": transformers}
+    cpu_skill, ov_skill = cls(res, {}), cls(res, {})
+    path = os.path.join(cuda_check.FIXTURES, name)
+    _, _, cpu, _, _ = cpu_skill.init_cpu(path, "cpu", "cpu")
+    _, _, ov, _, _ = ov_skill.init_openvino(path, None, "CPU", "openvino:0")
+    return cpu_skill, cpu, ov_skill, ov
+
+
+@pytest.mark.parametrize("name", CONVERTED)
+def test_converted_on_openvino_equal_to_cpu(skillsets, name):
+    cpu_skill, cpu, ov_skill, ov = handlers(skillsets, name)
+    sample = cpu_skill._sample_input(cpu.task)
+    want, got = cpu(sample), ov(sample)
+    assert want.get("implementation_type") == "REAL", want
+    assert got.get("backend") == "openvino", got
+    assert ov_skill.endpoints["openvino:0"]["source"] == "openvino.convert_model"
+    worst, _, problems = cuda_check.compare(want, got)
+    assert not problems and worst <= REL, (worst, problems)
+
+
+@pytest.mark.parametrize("name", FALLBACK)
+def test_fallback_is_labelled_and_equal_to_cpu(skillsets, name):
+    cpu_skill, cpu, _, ov = handlers(skillsets, name)
+    sample = cpu_skill._sample_input(cpu.task)
+    want, got = cpu(sample), ov(sample)
+    assert want.get("implementation_type") == "REAL", want
+    assert got.get("backend") == "torch" and "ran on CPU with torch" in got.get("fallback", ""), got
+    worst, _, problems = cuda_check.compare(want, got)
+    assert not problems and worst == 0.0, (worst, problems)
+
+
+@pytest.mark.parametrize("name", TOO_NEW)
+def test_model_types_newer_than_the_openvino_venv_say_so(skillsets, name):
+    _, _, ov_skill, ov = handlers(skillsets, name)
+    result = ov(ov_skill._sample_input(ov.task if hasattr(ov, "task") else ov_skill.DEFAULT_TASK))
+    assert result["implementation_type"] == "ERROR" and "too old" in result["error"] and transformers.__version__ in result["error"], result
