@@ -185,11 +185,13 @@ proptest! {
     #[test]
     fn strings_holding_the_words_are_untouched(s in "(NaN|-?Infinity|nan|\\\\|\"|'|[ -~]|é|\n){0,10}") {
         let quoted = serde_json::to_string(&s).unwrap();
-        let text = format!("{{\"model_type\": \"bert\", \"a\": {quoted}, {quoted}: [{quoted}, NaN], \"z\": Infinity}}");
+        // The fixed keys start with a tab, which the strategy never produces, so `s` as a key
+        // cannot collide with them (s = "a" once overwrote the key "a").
+        let text = format!("{{\"model_type\": \"bert\", \"\\ta\": {quoted}, {quoted}: [{quoted}, NaN], \"\\tz\": Infinity}}");
         let value = parse_json(&text).unwrap();
-        prop_assert_eq!(&value["a"], &json!(s));
+        prop_assert_eq!(&value["\ta"], &json!(s));
         prop_assert_eq!(&value[s.as_str()], &json!([s.clone(), tag("NaN")]));
-        prop_assert_eq!(&value["z"], &tag("Infinity"));
+        prop_assert_eq!(&value["\tz"], &tag("Infinity"));
     }
 
     /// Text made of the tokens, quotes, escapes and multi-byte characters never panics.
