@@ -8,8 +8,9 @@ the ratio of the medians. Prints a markdown table.
     CI=true tests/python-env.sh python benches/openvino_latency.py SKILLSETS_DIR FIXTURES_DIR [REPS [MODEL_TYPE ...]]
 
 Model types the default skillsets do not list (llava_next, musicgen) are loaded from
-$SKILLGEN_COVERAGE/skillsets (the coverage run's output); MODEL_TYPE arguments limit the run to
-those rows.
+$SKILLGEN_COVERAGE/skillsets (the coverage run's output). The families issues 12 and 13 added that
+run converted are found as tests/cuda_check.py finds them (its GENERATED entries are generated with
+$SKILLGEN_BIN). MODEL_TYPE (or fixture) arguments limit the run to those rows.
 """
 import importlib.util
 import os
@@ -49,10 +50,31 @@ FAMILIES = [
     ("image-to-text, BLIP (8 tokens)", "blip", "blip"),
     ("text-to-audio, MusicGen (8 audio tokens)", "musicgen", "musicgen"),
 ]
+# family, fixture: the families of issues 12 and 13 that run on OpenVINO through convert_model
+# (tests/python/test_openvino_new_families.py CONVERTED).
+NEW_FAMILIES = [
+    ("visual question answering", "vilt-vqa"),
+    ("image-to-image (super-resolution)", "swin2sr"),
+    ("mask generation", "sam-wide"),
+    ("document question answering", "layoutlm-docqa"),
+    ("document question answering, v3", "layoutlmv3-docqa"),
+    ("keypoint detection", "superpoint"),
+    ("keypoint matching", "superglue"),
+    ("table recognition", "slanext"),
+    ("document retrieval", "colpali"),
+    ("document retrieval, qwen2-vl", "colqwen2"),
+    ("document retrieval, modernvbert", "colmodernvbert"),
+    ("trajectory (action prediction)", "decision-transformer"),
+    ("time series forecasting", "timesfm"),
+    ("audio codec", "codec-dac"),
+    ("audio codec", "codec-encodec"),
+    ("audio codec", "codec-xcodec"),
+    ("vocoder", "vocoder-univnet"),
+]
 
 
-def skill(model_type):
-    path = os.path.join(SKILLSETS, "hf_" + model_type + ".py")
+def skill(model_type, folder=None):
+    path = os.path.join(folder or SKILLSETS, "hf_" + model_type + ".py")
     if not os.path.isfile(path) and os.environ.get("SKILLGEN_COVERAGE"):
         path = os.path.join(os.environ["SKILLGEN_COVERAGE"], "skillsets", "hf_" + model_type + ".py")
     spec = importlib.util.spec_from_file_location("hf_" + model_type, path)
@@ -77,11 +99,32 @@ def vary(x, seed):
 def batch_of(sample, n):
     """n different inputs in one call, shaped as the family takes a batch."""
     if isinstance(sample, dict):
-        for key in ("image", "audio", "video", "prompt", "text"):
+        for key in ("image", "images", "audio", "video", "prompt", "text", "spectrogram", "series"):
             if key in sample and not (key == "text" and any(k in sample for k in ("image", "audio", "video"))):
                 return dict(sample, **{key: [vary(sample[key], i) for i in range(n)]})
-        return sample
+        return dicts_of(sample, n)
     return [vary(sample, i) for i in range(n)]
+
+
+def dicts_of(sample, n):
+    """n different requests as a list of dicts: families that take one request per dict (SAM,
+    document QA, trajectories)."""
+    return [{k: vary(v, i * 7 + j) for j, (k, v) in enumerate(sample.items())} for i in range(n)]
+
+
+def planned():
+    """(family, model_type, fixture, skillsets folder or None) for every row."""
+    rows = [(family, model_type, fixture, None) for family, model_type, fixture in FAMILIES]
+    wanted = [fixture for _, fixture in NEW_FAMILIES if not ONLY or fixture in ONLY]
+    if wanted:
+        import tempfile
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+        import cuda_check  # the fixture -> skillset mapping the tests use
+
+        found = {name: (model_type, folder) for name, model_type, folder, why in cuda_check.plan(wanted, tempfile.mkdtemp()) if not why}
+        rows += [(family, found[fixture][0], fixture, found[fixture][1]) for family, fixture in NEW_FAMILIES if fixture in found]
+    return rows
 
 
 def median_ms(times):
@@ -95,27 +138,30 @@ def min_ms(times):
 def main():
     torch.manual_seed(0)
     rows = []
-    for family, model_type, fixture in FAMILIES:
-        if ONLY and model_type not in ONLY:
+    for family, model_type, fixture, folder in planned():
+        if ONLY and model_type not in ONLY and fixture not in ONLY:
             continue
         path = os.path.join(FIXTURES, fixture)
         if not os.path.isdir(path) or not any(
             os.path.isfile(os.path.join(d, "hf_" + model_type + ".py"))
-            for d in (SKILLSETS, os.path.join(os.environ.get("SKILLGEN_COVERAGE", ""), "skillsets"))
+            for d in (folder or SKILLSETS, os.path.join(os.environ.get("SKILLGEN_COVERAGE", ""), "skillsets"))
         ):
             print("skipped " + model_type + ": no fixture or no skillset (SKILLGEN_COVERAGE)", file=sys.stderr)
             continue
-        ov_skill = skill(model_type)
+        ov_skill = skill(model_type, folder)
         t = time.perf_counter()
         ov = ov_skill.init_openvino(path, None, "CPU", "openvino:0")[2]
         init_s = time.perf_counter() - t
-        cpu = skill(model_type).init_cpu(path, "cpu", "cpu")[2]
+        cpu = skill(model_type, folder).init_cpu(path, "cpu", "cpu")[2]
         source = ov_skill.endpoints.get("openvino:0", {}).get("source", "?")
         sample = ov_skill._sample_input(ov.task)
         row = [family, model_type, source, str(round(init_s, 1))]
         for n in (1, 16):
             x = sample if n == 1 else batch_of(sample, n)
             first = ov(x)
+            if n > 1 and "error" in first and isinstance(sample, dict):
+                x = dicts_of(sample, n)
+                first = ov(x)
             if "error" in first or first.get("backend") != "openvino":
                 row += ["n/a (" + str(first.get("error") or "fallback")[:60] + ")", "", ""]
                 continue

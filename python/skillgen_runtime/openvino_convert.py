@@ -6,7 +6,12 @@ left dynamic where torch.export allows; a call whose shapes the compiled model c
 converted again for those shapes. The IR is cached (openvino.save_model) under the runtime's cache
 directory, keyed by the model, its revision, the task, the method and the input signature. Outputs
 come back in the torch model's own output structure (a transformers ModelOutput rebuilt from the
-OpenVINO outputs by position), so the family's postprocess runs unchanged.
+OpenVINO outputs by position), so the family's postprocess runs unchanged. The proxy takes what
+families pass: keyword or positional arguments (by the forward's parameter names; `forward` itself
+has the torch forward's signature, for families that inspect it), scalars and lists of them as
+constants of the graph, lists of tensors (one graph input each). Conversion runs with use_cache off
+(a graph returns no KV cache), and its TorchScript fallback with transformers' mask builder made
+traceable.
 
 Generation (generate, generate_speech) is not converted as such: the proxy refuses it. For the
 generative families whose skillset lists the torch submodules that do the compute per step
@@ -16,6 +21,7 @@ decoder without KV cache so the sequence axis is dynamic) and transformers' own 
 (generate with use_cache=False: the same logits processors and stopping as the CPU path) drives
 them (ConvertedGenerator)."""
 
+import contextlib
 import hashlib
 import os
 
@@ -23,9 +29,9 @@ import os
 # attributes (config, dtype, device, ...), except generation, which must never run torch under an
 # "openvino" label.
 CONVERTED_METHODS = ("__call__", "get_text_features", "get_image_features", "get_audio_features", "get_video_features")
-REFUSED = ("generate", "generate_speech", "forward")
+REFUSED = ("generate", "generate_speech")
 # Part of every cache key: a change to how IRs are made never serves an IR made the old way.
-FORMAT = "skillgen-convert-4"
+FORMAT = "skillgen-convert-5"
 
 
 class ConvertedModel:
@@ -51,11 +57,23 @@ class ConvertedModel:
             raise AttributeError(name)
         if name in REFUSED:
             raise AttributeError(name + " is not converted to OpenVINO (generation runs only through optimum-intel)")
+        if name == "forward":
+            # The converted forward, with the torch forward's signature: families inspect it
+            # (which inputs the model takes) and call it positionally (vocoders).
+            return _calling(self, self._forward or self._torch_model.forward)
         if name in CONVERTED_METHODS:
             return lambda **kwargs: self._run(name, kwargs)
         return getattr(self._torch_model, name)
 
-    def __call__(self, **kwargs):
+    def __call__(self, *args, **kwargs):
+        if args:
+            import inspect
+
+            # Positional arguments by the forward's parameter names (self already bound).
+            params = [n for n, p in inspect.signature(self._forward or self._torch_model.forward).parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(args) > len(params):
+                raise TypeError("forward takes " + str(len(params)) + " positional arguments, got " + str(len(args)))
+            kwargs.update(zip(params, args))
         return self._run("__call__", kwargs)
 
     def parameters(self):
@@ -69,7 +87,12 @@ class ConvertedModel:
         static = {k: v for k, v in kwargs.items() if k not in tensors}
         scalar = (bool, int, float, str, type(None))
         for key, value in static.items():
-            if isinstance(value, (list, tuple)) and all(isinstance(v, scalar) for v in value):
+            if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+                # A list of tensors (TimesFM's past_values: one series each): one input per tensor,
+                # put back into a list by _kwargs.
+                tensors.update((key + "." + str(i), v) for i, v in enumerate(value))
+                static[key] = TensorList(len(value))
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, scalar) for v in value):
                 static[key] = tuple(value)  # e.g. EnCodec's audio_scales, [None] per row: hashable
             elif not isinstance(value, scalar):
                 raise TypeError("cannot convert a call with a " + type(value).__name__ + " argument " + repr(key))
@@ -106,6 +129,10 @@ class ConvertedModel:
         return True
 
     def _convert(self, method, names, tensors, static, signature):
+        with _no_cache(self._torch_model):
+            return self._build(method, names, tensors, static, signature)
+
+    def _build(self, method, names, tensors, static, signature):
         import time
 
         import openvino as ov
@@ -118,7 +145,7 @@ class ConvertedModel:
         else:
             target = getattr(self._torch_model, method)
         with torch.no_grad():
-            eager = target(**tensors, **static)
+            eager = target(**_kwargs(tensors, static))
         flat, spec = _pytree.tree_flatten(eager)
         leaves = [(True, None) if isinstance(v, torch.Tensor) else (False, v) for v in flat]
         shapes = ";".join(k + str(tuple(tensors[k].shape)) for k in names)
@@ -140,7 +167,8 @@ class ConvertedModel:
             except Exception:
                 # torch.export cannot trace shape logic computed from tensors (EnCodec's padding,
                 # from tensor buffers): TorchScript tracing of this very call, every axis fixed.
-                ov_model = ov.convert_model(self._flat(target, names, static), example_input=tuple(tensors[k] for k in names))
+                with _traceable_masks(torch):
+                    ov_model = ov.convert_model(self._flat(target, names, static), example_input=tuple(tensors[k] for k in names))
                 if len(ov_model.inputs) != len(names):
                     raise
                 dims = [list(tensors[k].shape) for k in names]
@@ -191,7 +219,7 @@ class ConvertedModel:
                 self.inner = getattr(fn, "__self__", fn)
 
             def forward(self, *args):
-                out = self.fn(**dict(zip(names, args)), **static)
+                out = self.fn(**_kwargs(dict(zip(names, args)), static))
                 return tuple(v for v in _pytree.tree_flatten(out)[0] if isinstance(v, torch.Tensor))
 
         return Flat(target)
@@ -212,6 +240,85 @@ class ConvertedModel:
                 return torch.export.export(self._flat(target, names, static), args, strict=False)
 
 
+@contextlib.contextmanager
+def _no_cache(model):
+    """use_cache off in the model's configs (its own and its submodels') while it is converted: a
+    graph returns no KV cache (it would be frozen at conversion time), and the cache's first
+    concatenation with an empty tensor is what OpenVINO cannot convert (GPT-2 and PaliGemma
+    layers: aten.cat of f32[0])."""
+    configs = {id(c): c for m in model.modules() for c in [getattr(m, "config", None)] if c is not None and getattr(c, "use_cache", None)}
+    for config in configs.values():
+        config.use_cache = False
+    try:
+        yield
+    finally:
+        for config in configs.values():
+            config.use_cache = True
+
+
+@contextlib.contextmanager
+def _traceable_masks(torch):
+    """transformers 5.5's sdpa_mask reads a tensor q_length as the deprecated cache_position; under
+    torch.jit.trace the sequence length it is given (a shape) is traced as a 0-d tensor, and every
+    model that builds an attention mask fails (q_length.shape[0]: tuple index out of range). While
+    tracing, a 0-d q_length is an int again: the trace fixes every axis anyway."""
+    try:
+        from transformers import masking_utils
+    except ImportError:
+        yield
+        return
+    mapping = getattr(masking_utils.ALL_MASK_ATTENTION_FUNCTIONS, "_global_mapping", {})
+    original = masking_utils.sdpa_mask
+
+    def sdpa_mask(*args, **kwargs):
+        q_length = kwargs.get("q_length")
+        if isinstance(q_length, torch.Tensor) and q_length.dim() == 0:
+            kwargs["q_length"] = int(q_length)
+        return original(*args, **kwargs)
+
+    # The registry serves "sdpa"; eager_mask calls the module's own sdpa_mask.
+    patched = {key for key, fn in mapping.items() if fn is original}
+    masking_utils.sdpa_mask = sdpa_mask
+    for key in patched:
+        mapping[key] = sdpa_mask
+    try:
+        yield
+    finally:
+        masking_utils.sdpa_mask = original
+        for key in patched:
+            mapping[key] = original
+
+
+class TensorList(tuple):
+    """In a call's static part: this argument is a list of `count` tensors, passed as the inputs
+    named <argument>.<i>."""
+
+    def __new__(cls, count):
+        return super().__new__(cls, (count,))
+
+    def __repr__(self):
+        return "TensorList(" + str(self[0]) + ")"
+
+
+def _kwargs(tensors, static):
+    """The call's keyword arguments from its tensor inputs and static part (TensorList regrouped)."""
+    out = {k: v for k, v in tensors.items() if not isinstance(static.get(k.rpartition(".")[0]), TensorList)}
+    for key, value in static.items():
+        out[key] = [tensors[key + "." + str(i)] for i in range(value[0])] if isinstance(value, TensorList) else value
+    return out
+
+
+def _calling(proxy, original):
+    """proxy(...) as a function with original's name and signature."""
+    import functools
+
+    @functools.wraps(original)
+    def forward(*args, **kwargs):
+        return proxy(*args, **kwargs)
+
+    return forward
+
+
 class ConvertedGenerator:
     """A generative torch model whose listed submodules (paths, "" for the whole model; a path
     ending in a method name, e.g. "audio_encoder.decode", for a method other than forward) run on
@@ -223,8 +330,6 @@ class ConvertedGenerator:
     GENERATION_METHODS = ("generate", "generate_speech")
 
     def __init__(self, torch_model, paths, torch, core, device, ov_config, cache_dir):
-        import inspect
-
         self._torch_model = torch_model
         self.conversions = []
         self.converted_modules = []
@@ -238,22 +343,9 @@ class ConvertedGenerator:
                     module, method = (torch_model.get_submodule(head) if head else torch_model), tail
             forward = getattr(module, method)
             proxy = ConvertedModel(module, torch, core, device, ov_config, os.path.join(cache_dir, path or "model"), forward, self.conversions)
-            names = [n for n, p in inspect.signature(forward).parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            setattr(module, method, self._bind(proxy, forward, names))
+            # generate() checks its model_kwargs against the forward's signature: keep it.
+            setattr(module, method, _calling(proxy, forward))
             self.converted_modules.append(path or "model")
-
-    @staticmethod
-    def _bind(proxy, original, names):
-        import functools
-
-        # wraps: generate() checks its model_kwargs against the forward's signature.
-        @functools.wraps(original)
-        def forward(*args, **kwargs):
-            # Positional arguments by the original forward's parameter names.
-            kwargs.update(zip(names, args))
-            return proxy(**kwargs)
-
-        return forward
 
     def __getattr__(self, name):
         if name.startswith("_"):

@@ -160,11 +160,17 @@ class AudioCodec(Audio, Skillset):
         if task == "spectrogram_to_audio":
             import inspect
 
-            # Noise-drawing vocoders (UnivNet) take a generator: seeded, so equal inputs give equal audio.
-            seeded = "generator" in inspect.signature(model.forward).parameters
+            # Noise-drawing vocoders (UnivNet) draw noise [1, frames, model_in_channels] when given
+            # none: drawn here as the model draws it, from a generator seeded with "seed", so equal
+            # inputs give equal audio and the call is all tensors (what OpenVINO converts).
+            noisy = "noise_sequence" in inspect.signature(model.forward).parameters
             outputs = []
             for spectrogram in inputs["spectrograms"]:
-                kwargs = {"generator": self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))} if seeded else {}
+                kwargs = {}
+                if noisy:
+                    generator = self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))
+                    shape = (1, spectrogram.shape[0], model.config.model_in_channels)
+                    kwargs["noise_sequence"] = self.torch.randn(shape, generator=generator, dtype=spectrogram.dtype, device=spectrogram.device)
                 output = model(spectrogram, **kwargs)
                 outputs.append(output if hasattr(output, "reshape") else output[0])
             return outputs

@@ -35,9 +35,15 @@ class TextToAudio(Skillset):
     OPENVINO_GENERATION_MODULES = {
         "MusicgenForConditionalGeneration": ("text_encoder", "decoder", "audio_encoder.decode"),
     }
-    # Why the others stay on CPU torch (labelled) under OpenVINO: random draws inside the model that
-    # the seeded torch path makes and a converted graph would make with OpenVINO's own generator.
+    # Why the others stay on CPU torch (labelled) under OpenVINO: a KV cache the step graph would
+    # need (Bark), or random draws inside the model that the seeded torch path makes and a converted
+    # graph would make with OpenVINO's own generator.
     OPENVINO_NOT_CONVERTED = {
+        "BarkModel": (
+            "Bark's semantic stage generates from inputs_embeds, for which transformers' generate turns the KV "
+            "cache on whatever it is asked (decoder-only with inputs_embeds, transformers 5.5.4), so every step "
+            "needs a graph with a KV cache; openvino.convert_model here converts cache-free steps only"
+        ),
         "SpeechT5ForTextToSpeech": (
             "SpeechT5's decoder pre-net keeps dropout on at inference (torch.bernoulli, seeded in the CPU path); "
             "optimum-intel 2.2's OVModelForTextToSpeechSeq2Seq and a converted decoder draw it in the graph, "
