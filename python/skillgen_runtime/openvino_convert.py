@@ -25,17 +25,19 @@ import contextlib
 import hashlib
 import os
 
-# Methods a family calls on its model that this path converts; others are the torch model's own
-# attributes (config, dtype, device, ...), except generation, which must never run torch under an
-# "openvino" label.
-CONVERTED_METHODS = ("__call__", "get_text_features", "get_image_features", "get_audio_features", "get_video_features")
+# Methods a family calls on its model that this path converts (with the torch method's signature,
+# positional arguments bound by it); submodules a family calls are converted as well. Everything
+# else is the torch model's own attribute (config, dtype, device, ...), except generation: never
+# torch compute under an "openvino" label.
+CONVERTED_METHODS = ("__call__", "get_text_features", "get_image_features", "get_audio_features", "get_video_features",
+                     "get_audio_embeds", "get_text_audio_embeds", "encode", "decode", "get_codebook_indices")
 REFUSED = ("generate", "generate_speech")
 # Part of every cache key: a change to how IRs are made never serves an IR made the old way.
 FORMAT = "skillgen-convert-5"
 
 
 class ConvertedModel:
-    """A torch model whose forward and feature methods run on OpenVINO."""
+    """A torch model whose forward, feature methods and called submodules run on OpenVINO."""
 
     def __init__(self, torch_model, torch, core, device, ov_config, cache_dir, forward=None, conversions=None):
         self._torch_model = torch_model
@@ -48,6 +50,7 @@ class ConvertedModel:
         # is replaced by this proxy, ConvertedGenerator).
         self._forward = forward
         self._compiled = {}  # (method, signature) -> list of (compiled model, tree spec, leaf mask)
+        self._submodules = {}  # attribute name -> ConvertedModel of that submodule
         # (method, seconds, from cache) per conversion, for the endpoint info (shared by the
         # submodules of one ConvertedGenerator).
         self.conversions = [] if conversions is None else conversions
@@ -61,20 +64,20 @@ class ConvertedModel:
             # The converted forward, with the torch forward's signature: families inspect it
             # (which inputs the model takes) and call it positionally (vocoders).
             return _calling(self, self._forward or self._torch_model.forward)
+        attribute = getattr(self._torch_model, name)
         if name in CONVERTED_METHODS:
-            return lambda **kwargs: self._run(name, kwargs)
-        return getattr(self._torch_model, name)
+            return _calling(lambda *args, **kwargs: self._run(name, _bound(attribute, args, kwargs)), attribute)
+        if isinstance(attribute, self._torch.nn.Module):
+            # A submodule (pe_audio's text_model, a quantizer): calling it converts it too; its
+            # other attributes are the torch submodule's.
+            if name not in self._submodules:
+                self._submodules[name] = ConvertedModel(attribute, self._torch, self._core, self._device, self._ov_config,
+                                                        os.path.join(self._cache_dir, name), conversions=self.conversions)
+            return self._submodules[name]
+        return attribute
 
     def __call__(self, *args, **kwargs):
-        if args:
-            import inspect
-
-            # Positional arguments by the forward's parameter names (self already bound).
-            params = [n for n, p in inspect.signature(self._forward or self._torch_model.forward).parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            if len(args) > len(params):
-                raise TypeError("forward takes " + str(len(params)) + " positional arguments, got " + str(len(args)))
-            kwargs.update(zip(params, args))
-        return self._run("__call__", kwargs)
+        return self._run("__call__", _bound(self._forward or self._torch_model.forward, args, kwargs))
 
     def parameters(self):
         return self._torch_model.parameters()
@@ -306,6 +309,18 @@ def _kwargs(tensors, static):
     for key, value in static.items():
         out[key] = [tensors[key + "." + str(i)] for i in range(value[0])] if isinstance(value, TensorList) else value
     return out
+
+
+def _bound(method, args, kwargs):
+    """kwargs with the positional args named by method's parameters (self already bound)."""
+    if not args:
+        return kwargs
+    import inspect
+
+    params = [n for n, p in inspect.signature(method).parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(args) > len(params):
+        raise TypeError(getattr(method, "__name__", "the method") + " takes " + str(len(params)) + " positional arguments, got " + str(len(args)))
+    return dict(kwargs, **dict(zip(params, args)))
 
 
 def _calling(proxy, original):

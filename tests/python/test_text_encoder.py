@@ -2,9 +2,9 @@
 transformers on the same inputs (pipeline() for fill-mask, text and token classification; a direct
 call for the mean-pooled embeddings); and the real all-MiniLM-L6-v2 against sentence-transformers.
 Every comparison also checks that different texts give different results (tests/python/expect.py)."""
-import importlib.util
 import json
 import os
+import sys
 
 import pytest
 import torch
@@ -179,20 +179,20 @@ def test_missing_model_gives_an_error_handler_not_a_raise(tmp_path):
     ("init_qualcomm", ("qualcomm", "qualcomm:0"), "qualcomm"),
     ("init_openvino", ("text", "CPU", "openvino:0"), "openvino"),
 ])
-def test_unavailable_backends_fall_back_to_a_labelled_working_cpu_handler(fixtures, method, args, label):
+def test_unavailable_backends_fall_back_to_a_labelled_working_cpu_handler(fixtures, method, args, label, monkeypatch):
     if method in ("init_cuda", "init_rocm") and torch.cuda.is_available():
         pytest.skip("a GPU is present: this checks the fallback")
+    if method == "init_openvino":
+        # The venv has openvino (tests/python/test_convert_newest.py): hidden here, as on a host
+        # without it (None in sys.modules makes the import fail).
+        for name in ("openvino", "optimum", "optimum.intel"):
+            monkeypatch.setitem(sys.modules, name, None)
     path = os.path.join(fixtures, "bert")
     endpoint, _, handler, queue, batch_size = getattr(skill_for("bert"), method)(path, *args)
     result = handler(TEXTS)
     assert result["implementation_type"] == "REAL" and result["device"] == "cpu"
     _, _, encoded, out = direct(path, "AutoModel", TEXTS)
     expected = mean_pool(out.last_hidden_state, encoded["attention_mask"])
-    if method == "init_openvino" and importlib.util.find_spec("optimum") is not None and importlib.util.find_spec("optimum.intel") is not None:
-        # OpenVINO runs for real where optimum-intel is installed (tests/python/test_openvino.py).
-        assert result["backend"] == "openvino" and "fallback" not in result, result
-        expect.close(result["embeddings"], expected, "OpenVINO embeddings", rel=1e-3)
-        return
     assert label in result["fallback"] and result["backend"] == "torch"
     expect.close(result["embeddings"], expected, "fallback embeddings")
 
