@@ -208,3 +208,20 @@ def generated_skillset(tmp_path_factory):
         return made[model_id, model_type]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def cpu_handler(generated_skillset, fixtures):
+    """cpu_handler(model_id, model_type, fixture) -> (skill, handler, fixture path): the skillset
+    generated for that models.toml entry, constructed as the host does, and its init_cpu handler on
+    the tiny fixture."""
+    import torch
+    import transformers
+
+    def make(model_id, model_type, fixture):
+        skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
+        path = os.path.join(fixtures, fixture)
+        _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+        return skill, handler, path
+
+    return make

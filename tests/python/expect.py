@@ -181,6 +181,14 @@ def rows_differ_somewhere(result, what="result"):
     raise AssertionError(what + ": every per-input output is the same for different inputs: " + repr(result)[:300])
 
 
+def random_image(seed, height=40, width=50):
+    """A seeded random RGB picture (uniform noise), for the family tests' inputs."""
+    import numpy as np
+    from PIL import Image
+
+    return Image.fromarray((np.random.RandomState(seed).rand(height, width, 3) * 255).astype("uint8"))
+
+
 def _image(seed, height=40, width=52):
     import numpy as np
     from PIL import Image

@@ -2,10 +2,8 @@
 offline LayoutLMForQuestionAnswering (tests/fixtures/fixtures_tasks.py), against transformers'
 document-question-answering pipeline on the same words and boxes. The layoutlm skillset is
 generated with the built binary (conftest.generated_skillset)."""
-import os
 
 import pytest
-import torch
 import transformers
 
 import expect
@@ -15,10 +13,8 @@ BOXES = [[i * 50 % 1000, i * 30 % 1000, i * 50 % 1000 + 40, i * 30 % 1000 + 20] 
 
 
 @pytest.fixture(scope="module")
-def docqa(generated_skillset, fixtures):
-    skill = generated_skillset("impira/layoutlm-document-qa", "layoutlm")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "layoutlm-docqa")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+def docqa(cpu_handler):
+    skill, handler, path = cpu_handler("impira/layoutlm-document-qa", "layoutlm", "layoutlm-docqa")
     return skill, handler, transformers.pipeline("document-question-answering", model=path)
 
 

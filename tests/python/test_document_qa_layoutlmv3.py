@@ -10,21 +10,16 @@ import os
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 import torch
 import transformers
 from conftest import ROOT, SKILLSETS
-from PIL import Image
+from expect import random_image
 
 BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 WORDS = "the quick brown fox jumps over the lazy dog paris is the capital of france".split()
 BOXES = [[i * 50 % 1000, i * 30 % 1000, i * 50 % 1000 + 40, i * 30 % 1000 + 20] for i in range(len(WORDS))]
 QUESTION = "what is the capital?"
-
-
-def page(seed):
-    return Image.fromarray((np.random.RandomState(seed).rand(40, 30, 3) * 255).astype("uint8"))
 
 
 def generate(root, task_line):
@@ -94,9 +89,9 @@ def test_layoutlmv3_document_qa_with_the_page_image_matches_the_direct_call(docq
     _, handler, path, pipe = docqa
     results = []
     for seed in (0, 1):
-        result = handler({"image": page(seed), "question": QUESTION, "words": WORDS, "boxes": BOXES, "top_k": 3})
+        result = handler({"image": random_image(seed, 40, 30), "question": QUESTION, "words": WORDS, "boxes": BOXES, "top_k": 3})
         assert result["implementation_type"] == "REAL", result
-        same(result["answers"][0], direct_call(path, pipe, page(seed), QUESTION, 3))
+        same(result["answers"][0], direct_call(path, pipe, random_image(seed, 40, 30), QUESTION, 3))
         results.append(result["answers"][0])
     assert results[0] != results[1]  # the page image matters
     assert results[0] != handler({"question": QUESTION, "words": WORDS, "boxes": BOXES, "top_k": 3})["answers"][0]
@@ -135,7 +130,7 @@ def test_layoutlmv3_other_tasks_are_refused_at_generation(tmp_path):
 def test_layoutlmv3_mock_result_is_labelled(docqa):
     skill = type(docqa[0])({"torch": torch, "transformers": transformers}, {"mock": True})
     _, _, handler, _, _ = skill.init_cpu("x", "cpu", "cpu")
-    result = handler({"image": page(0), "question": QUESTION, "words": WORDS, "boxes": BOXES})
+    result = handler({"image": random_image(0, 40, 30), "question": QUESTION, "words": WORDS, "boxes": BOXES})
     assert result["implementation_type"] == "MOCK" and result["answers"][0][0]["answer"] == WORDS[0], result
 
 

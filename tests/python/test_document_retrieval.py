@@ -5,24 +5,17 @@ offline models (tests/fixtures/fixtures_retrieval.py), against the recipe of tra
 generated with the built binary (conftest.generated_skillset)."""
 import os
 
-import numpy as np
 import pytest
 import torch
 import transformers
-from PIL import Image
+from expect import random_image
 
 QUERIES = ["the cat sat on the mat", "paris is the capital of france", "machine learning"]
 
 
-def page(seed, height=40, width=50):
-    rng = np.random.RandomState(seed)
-    return Image.fromarray((rng.rand(height, width, 3) * 255).astype("uint8"))
-
-
 @pytest.fixture(scope="module")
-def colpali(generated_skillset, fixtures):
-    skill = generated_skillset("vidore/colpali-v1.3-hf", "colpali")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "colpali"), "cpu", "cpu")
+def colpali(cpu_handler):
+    skill, handler, _ = cpu_handler("vidore/colpali-v1.3-hf", "colpali", "colpali")
     return skill, handler
 
 
@@ -46,7 +39,7 @@ def reference(path, images, queries, cls="ColPaliForRetrieval"):
 def test_embeddings_and_scores_match_the_docs_recipe(fixtures, colpali):
     skill, handler = colpali
     assert skill.FAMILY == "document_retrieval" and handler.task == "visual_document_retrieval"
-    images = [page(0), page(1, 60, 30)]
+    images = [random_image(0), random_image(1, 60, 30)]
     result = handler({"images": images, "queries": QUERIES})
     assert "error" not in result, result
     image_embeddings, image_mask, query_embeddings, query_mask, scores = reference(os.path.join(fixtures, "colpali"), images, QUERIES)
@@ -68,11 +61,11 @@ def test_one_side_alone_and_bad_input(colpali):
     queries = handler("the cat sat on the mat")
     assert "error" not in queries, queries
     assert set(queries) >= {"query_embeddings"} and "scores" not in queries and len(queries["query_embeddings"]) == 1
-    pages = handler([page(2), page(3)])
+    pages = handler([random_image(2), random_image(3)])
     assert "error" not in pages, pages
     assert len(pages["image_embeddings"]) == 2 and "scores" not in pages
     assert not torch.allclose(pages["image_embeddings"][0], pages["image_embeddings"][1])
-    assert "error" in handler({"images": page(2), "passages": ["x"]})
+    assert "error" in handler({"images": random_image(2), "passages": ["x"]})
     assert "error" in handler({"queries": [""]})
     assert "error" in handler({})
     assert "error" in handler(42)
@@ -83,11 +76,9 @@ def test_one_side_alone_and_bad_input(colpali):
     ("vidore/colqwen2-v1.0-hf", "colqwen2", "ColQwen2ForRetrieval"),
     ("ModernVBERT/colmodernvbert-merged", "colmodernvbert", "ColModernVBertForRetrieval"),
 ])
-def test_other_retrievers_match_their_docs_recipe(generated_skillset, fixtures, model_id, model_type, cls):
-    skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, model_type)
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
-    images = [page(4), page(5, 60, 30)]
+def test_other_retrievers_match_their_docs_recipe(cpu_handler, model_id, model_type, cls):
+    skill, handler, path = cpu_handler(model_id, model_type, model_type)
+    images = [random_image(4), random_image(5, 60, 30)]
     result = handler({"images": images, "queries": QUERIES})
     assert "error" not in result, result
     image_embeddings, image_mask, query_embeddings, query_mask, scores = reference(path, images, QUERIES, cls)

@@ -10,12 +10,8 @@ import numpy as np
 import pytest
 import torch
 import transformers
+from expect import random_image
 from PIL import Image
-
-
-def picture(seed, height=40, width=50):
-    rng = np.random.RandomState(seed)
-    return Image.fromarray((rng.rand(height, width, 3) * 255).astype("uint8"))
 
 
 def trimap(height=40, width=50, shift=0):
@@ -26,9 +22,8 @@ def trimap(height=40, width=50, shift=0):
 
 
 @pytest.fixture(scope="module")
-def vitmatte(generated_skillset, fixtures):
-    skill = generated_skillset("hustvl/vitmatte-small-composition-1k", "vitmatte")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "vitmatte"), "cpu", "cpu")
+def vitmatte(cpu_handler):
+    skill, handler, _ = cpu_handler("hustvl/vitmatte-small-composition-1k", "vitmatte", "vitmatte")
     return skill, handler
 
 
@@ -44,7 +39,7 @@ def test_matting_matches_the_docs_recipe(fixtures, vitmatte):
     skill, handler = vitmatte
     assert skill.FAMILY == "image_matting" and handler.task == "image_matting"
     path = os.path.join(fixtures, "vitmatte")
-    pairs = [(picture(0), trimap()), (picture(1, 30, 70), trimap(30, 70, shift=2))]
+    pairs = [(random_image(0), trimap()), (random_image(1, 30, 70), trimap(30, 70, shift=2))]
     result = handler([{"image": image, "trimap": tri} for image, tri in pairs])
     assert result["implementation_type"] == "REAL", result
     assert result["count"] == 2 and result["sizes"] == [[50, 40], [70, 30]]
@@ -54,11 +49,11 @@ def test_matting_matches_the_docs_recipe(fixtures, vitmatte):
         assert np.allclose(got, reference(path, image, tri), atol=1e-5)
         assert 0.0 <= got.min() and got.max() <= 1.0
     # The alpha follows the image and the trimap.
-    other_image = np.asarray(handler({"image": picture(2), "trimap": trimap()})["alphas"][0])
-    other_trimap = np.asarray(handler({"image": picture(0), "trimap": trimap(shift=3)})["alphas"][0])
+    other_image = np.asarray(handler({"image": random_image(2), "trimap": trimap()})["alphas"][0])
+    other_trimap = np.asarray(handler({"image": random_image(0), "trimap": trimap(shift=3)})["alphas"][0])
     first = np.asarray(result["alphas"][0])
     assert np.abs(other_image - first).max() > 0.05 and np.abs(other_trimap - first).max() > 0.05
-    as_float = handler({"image": picture(0), "trimap": trimap() / 255.0})
+    as_float = handler({"image": random_image(0), "trimap": trimap() / 255.0})
     assert np.allclose(np.asarray(as_float["alphas"][0]), first, atol=1e-6)
     assert skill.__test__("vitmatte", handler, "cpu")["ok"]
 

@@ -21,9 +21,8 @@ def images():
 
 
 @pytest.fixture(scope="module")
-def swin2sr(generated_skillset, fixtures):
-    skill = generated_skillset("caidas/swin2SR-classical-sr-x2-64", "swin2sr")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "swin2sr"), "cpu", "cpu")
+def swin2sr(cpu_handler):
+    skill, handler, _ = cpu_handler("caidas/swin2SR-classical-sr-x2-64", "swin2sr", "swin2sr")
     return skill, handler
 
 

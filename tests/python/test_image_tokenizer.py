@@ -7,22 +7,15 @@ reconstruction; the encoder-only ones refuse it. No pipeline exists for the task
 skillset is generated with the built binary (conftest.generated_skillset)."""
 import os
 
-import numpy as np
 import pytest
 import torch
 import transformers
-from PIL import Image
-
-
-def picture(seed, height=20, width=24):
-    rng = np.random.RandomState(seed)
-    return Image.fromarray((rng.rand(height, width, 3) * 255).astype("uint8"))
+from expect import random_image
 
 
 @pytest.fixture(scope="module")
-def janus(generated_skillset, fixtures):
-    skill = generated_skillset("deepseek-community/Janus-Pro-1B-vqgan", "janus_vqgan")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "janus-vqgan"), "cpu", "cpu")
+def janus(cpu_handler):
+    skill, handler, _ = cpu_handler("deepseek-community/Janus-Pro-1B-vqgan", "janus_vqgan", "janus-vqgan")
     return skill, handler
 
 
@@ -39,7 +32,7 @@ def reference(path, images):
 def test_codes_and_reconstruction_match_the_model(fixtures, janus):
     skill, handler = janus
     assert skill.FAMILY == "image_tokenizer" and handler.task == "image_tokenization"
-    images = [picture(0), picture(1, 30, 18)]
+    images = [random_image(0, 20, 24), random_image(1, 30, 18)]
     result = handler({"image": images, "reconstruct": True})
     assert "error" not in result, result
     codes, reconstruction = reference(os.path.join(fixtures, "janus-vqgan"), images)
@@ -53,11 +46,11 @@ def test_codes_and_reconstruction_match_the_model(fixtures, janus):
 
 def test_single_image_and_bad_input(janus):
     _, handler = janus
-    one = handler(picture(2))
+    one = handler(random_image(2, 20, 24))
     assert "error" not in one, one
     assert one["count"] == 1 and len(one["codes"]) == 1 and "reconstruction" not in one
-    assert "error" in handler({"image": picture(2), "reconstruct": "yes"})
-    assert "error" in handler({"image": picture(2), "level": 3})
+    assert "error" in handler({"image": random_image(2, 20, 24), "reconstruct": "yes"})
+    assert "error" in handler({"image": random_image(2, 20, 24), "level": 3})
     assert "error" in handler(42)
 
 
@@ -65,11 +58,9 @@ def test_single_image_and_bad_input(janus):
     ("facebook/chameleon-7b-vqgan", "chameleon_vqgan", "chameleon-vqgan", "ChameleonVQVAE"),
     ("swiss-ai/Apertus-1.5-vision-tokenizer", "apertus1p5_vision_tokenizer", "apertus1p5-vision-tokenizer", "Apertus1p5VisionTokenizerModel"),
 ])
-def test_encoder_only_tokenizers_match_encode(generated_skillset, fixtures, model_id, model_type, folder, cls):
-    skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, folder)
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
-    images = [picture(3), picture(4, 26, 16)]
+def test_encoder_only_tokenizers_match_encode(cpu_handler, model_id, model_type, folder, cls):
+    skill, handler, path = cpu_handler(model_id, model_type, folder)
+    images = [random_image(3, 20, 24), random_image(4, 26, 16)]
     result = handler(images)
     assert "error" not in result, result
     processor = transformers.AutoImageProcessor.from_pretrained(path)
@@ -83,11 +74,9 @@ def test_encoder_only_tokenizers_match_encode(generated_skillset, fixtures, mode
     assert "decoder" in handler({"image": images[0], "reconstruct": True})["error"]
 
 
-def test_flava_codebook_matches_its_docs(generated_skillset, fixtures):
-    skill = generated_skillset("facebook/flava-image-codebook", "flava_image_codebook")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "flava-codebook")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
-    images = [picture(5, 40, 50), picture(6)]
+def test_flava_codebook_matches_its_docs(cpu_handler):
+    skill, handler, path = cpu_handler("facebook/flava-image-codebook", "flava_image_codebook", "flava-codebook")
+    images = [random_image(5, 40, 50), random_image(6, 20, 24)]
     result = handler(images)
     assert "error" not in result, result
     image_processor = transformers.AutoImageProcessor.from_pretrained(path)
@@ -101,11 +90,9 @@ def test_flava_codebook_matches_its_docs(generated_skillset, fixtures):
     assert "decoder" in handler({"image": images[0], "reconstruct": True})["error"]
 
 
-def test_emu3_codes_per_image_size_and_reconstruction(generated_skillset, fixtures):
-    skill = generated_skillset("BAAI/Emu3-VisionTokenizer", "emu3_vqgan")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "emu3-vqgan")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
-    images = [picture(7), picture(8, 30, 18)]  # different sizes: the processor pads the batch
+def test_emu3_codes_per_image_size_and_reconstruction(cpu_handler):
+    skill, handler, path = cpu_handler("BAAI/Emu3-VisionTokenizer", "emu3_vqgan", "emu3-vqgan")
+    images = [random_image(7, 20, 24), random_image(8, 30, 18)]  # different sizes: the processor pads the batch
     result = handler({"image": images, "reconstruct": True})
     assert "error" not in result, result
     image_processor = transformers.AutoImageProcessor.from_pretrained(path)
@@ -120,5 +107,5 @@ def test_emu3_codes_per_image_size_and_reconstruction(generated_skillset, fixtur
     for got, want in zip(result["reconstruction"], reconstruction):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     # Different images of one size give different codes.
-    same_size = handler([picture(7), picture(9)])
+    same_size = handler([random_image(7, 20, 24), random_image(9, 20, 24)])
     assert same_size["codes"][0] != same_size["codes"][1]

@@ -11,30 +11,20 @@ import numpy as np
 import pytest
 import torch
 import transformers
-from PIL import Image
+from expect import random_image
 
 MODELS = {"superpoint": "magic-leap-community/superpoint", "superglue": "magic-leap-community/superglue_outdoor", "lightglue": "ETH-CVG/lightglue_superpoint"}
 
 
-def image(seed, height, width):
-    rng = np.random.RandomState(seed)
-    return Image.fromarray((rng.rand(height, width, 3) * 255).astype("uint8"))
-
-
 @pytest.fixture(scope="module")
-def skillsets(generated_skillset, fixtures):
-    loaded = {}
-    for model_type, model_id in MODELS.items():
-        skill = generated_skillset(model_id, model_type)({"torch": torch, "transformers": transformers}, {})
-        _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, model_type), "cpu", "cpu")
-        loaded[model_type] = (skill, handler)
-    return loaded
+def skillsets(cpu_handler):
+    return {model_type: cpu_handler(model_id, model_type, model_type)[:2] for model_type, model_id in MODELS.items()}
 
 
 def test_keypoint_detection_matches_the_processor_recipe(fixtures, skillsets):
     skill, handler = skillsets["superpoint"]
     assert skill.FAMILY == "keypoints" and handler.task == "keypoint_detection"
-    images = [image(1, 48, 64), image(2, 56, 40)]
+    images = [random_image(1, 48, 64), random_image(2, 56, 40)]
     result = handler(images)
     assert result["implementation_type"] == "REAL", result
     path = os.path.join(fixtures, "superpoint")
@@ -66,7 +56,7 @@ def test_keypoint_matching_matches_the_pipeline(fixtures, skillsets, model_type)
     skill, handler = skillsets[model_type]
     assert skill.FAMILY == "keypoints" and handler.task == "keypoint_matching"
     path = os.path.join(fixtures, model_type)
-    pairs = [[image(3, 64, 64), image(4, 64, 64)], [image(5, 48, 48), image(3, 48, 48)]]
+    pairs = [[random_image(3, 64, 64), random_image(4, 64, 64)], [random_image(5, 48, 48), random_image(3, 48, 48)]]
     result = handler(pairs)
     assert result["implementation_type"] == "REAL", result
     pipe = transformers.pipeline("keypoint-matching", model=path)
@@ -83,7 +73,7 @@ def test_keypoint_matching_matches_the_pipeline(fixtures, skillsets, model_type)
 def test_keypoint_matching_on_non_square_images_matches_the_documented_recipe(fixtures, skillsets, model_type):
     _, handler = skillsets[model_type]
     path = os.path.join(fixtures, model_type)
-    pair = [image(6, 40, 70), image(7, 60, 30)]
+    pair = [random_image(6, 40, 70), random_image(7, 60, 30)]
     result = handler({"images": pair})
     assert result["implementation_type"] == "REAL", result
     processor = transformers.AutoImageProcessor.from_pretrained(path)

@@ -21,9 +21,8 @@ def image(seed=2, size=(40, 50)):
 
 
 @pytest.fixture(scope="module")
-def sam(generated_skillset, fixtures):
-    skill = generated_skillset("facebook/sam-vit-base", "sam")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "sam-wide"), "cpu", "cpu")
+def sam(cpu_handler):
+    skill, handler, _ = cpu_handler("facebook/sam-vit-base", "sam", "sam-wide")
     return skill, handler
 
 

@@ -4,7 +4,6 @@ processor on texts and audio (padding=True), `model(**inputs)` for `audio_embeds
 `text_audio_embeds` and `logits_audio_text`; get_audio_embeds for audio alone and the forward's
 text_audio_embeds for texts alone. No pipeline serves PE audio. The skillset is generated with the built binary
 (conftest.generated_skillset)."""
-import os
 
 import numpy as np
 import pytest
@@ -19,10 +18,8 @@ def clip(seed, samples):
 
 
 @pytest.fixture(scope="module")
-def pe_audio(generated_skillset, fixtures):
-    skill = generated_skillset("facebook/pe-a-frame-large", "pe_audio")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "pe-audio")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+def pe_audio(cpu_handler):
+    skill, handler, path = cpu_handler("facebook/pe-a-frame-large", "pe_audio", "pe-audio")
     processor = transformers.AutoProcessor.from_pretrained(path)
     model = transformers.PeAudioModel.from_pretrained(path).eval()
     return skill, handler, processor, model

@@ -20,9 +20,8 @@ def picture(seed=0):
 
 
 @pytest.fixture(scope="module")
-def vitpose(generated_skillset, fixtures):
-    skill = generated_skillset("usyd-community/vitpose-base-simple", "vitpose")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "vitpose"), "cpu", "cpu")
+def vitpose(cpu_handler):
+    skill, handler, _ = cpu_handler("usyd-community/vitpose-base-simple", "vitpose", "vitpose")
     return skill, handler
 
 

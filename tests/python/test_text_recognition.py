@@ -19,9 +19,8 @@ def lines():
 
 
 @pytest.fixture(scope="module")
-def ocr(generated_skillset, fixtures):
-    skill = generated_skillset("PaddlePaddle/PP-OCRv6_small_rec_safetensors", "pp_ocrv6_small_rec")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "pp-ocrv6-rec"), "cpu", "cpu")
+def ocr(cpu_handler):
+    skill, handler, _ = cpu_handler("PaddlePaddle/PP-OCRv6_small_rec_safetensors", "pp_ocrv6_small_rec", "pp-ocrv6-rec")
     return skill, handler
 
 
@@ -58,10 +57,8 @@ def test_text_recognition_bad_input_is_an_error_dict(ocr, bad):
     assert result["implementation_type"] == "ERROR" and result["error"], result
 
 
-def test_table_recognition_matches_the_processor_recipe(generated_skillset, fixtures):
-    skill = generated_skillset("PaddlePaddle/SLANeXt_wired_safetensors", "slanext")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "slanext")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+def test_table_recognition_matches_the_processor_recipe(cpu_handler):
+    skill, handler, path = cpu_handler("PaddlePaddle/SLANeXt_wired_safetensors", "slanext", "slanext")
     assert skill.FAMILY == "text_recognition" and handler.task == "table_recognition"
     rng = np.random.RandomState(5)
     tables = [Image.fromarray((rng.rand(40, 60, 3) * 255).astype("uint8")), Image.fromarray((rng.rand(64, 30, 3) * 255).astype("uint8"))]

@@ -16,9 +16,8 @@ TEXTS = ["the quick brown fox", "paris, france!"]
 
 
 @pytest.fixture(scope="module")
-def vits_handler(generated_skillset, fixtures):
-    skill = generated_skillset("facebook/mms-tts-eng", "vits")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "vits"), "cpu", "cpu")
+def vits_handler(cpu_handler):
+    skill, handler, _ = cpu_handler("facebook/mms-tts-eng", "vits", "vits")
     return skill, handler
 
 
@@ -60,10 +59,8 @@ def test_vits_test_method_runs_the_sample(vits_handler):
     assert skill.__test__("vits", handler, "cpu")["ok"]
 
 
-def test_musicgen_matches_the_text_to_audio_pipeline(fixtures, generated_skillset):
-    skill = generated_skillset("facebook/musicgen-small", "musicgen")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "musicgen-wide")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+def test_musicgen_matches_the_text_to_audio_pipeline(cpu_handler):
+    skill, handler, path = cpu_handler("facebook/musicgen-small", "musicgen", "musicgen-wide")
     assert handler.task == "text_to_audio"
     pipe = transformers.pipeline("text-to-audio", model=path)
     texts = ["a piano", "rain on a roof"]
@@ -88,14 +85,12 @@ def test_musicgen_matches_the_text_to_audio_pipeline(fixtures, generated_skillse
     assert handler({"text": "a piano", "max_new_tokens": 0})["implementation_type"] == "ERROR"
 
 
-def test_bark_matches_its_documented_generate(fixtures, generated_skillset):
+def test_bark_matches_its_documented_generate(cpu_handler):
     """Bark (semantic → coarse → fine → EnCodec) against BarkModel.generate as its docs call it:
     `inputs = processor(text)`, `model.generate(**inputs, semantic_max_new_tokens=n)`."""
     from expect import close, differ
 
-    skill = generated_skillset("suno/bark-small", "bark")({"torch": torch, "transformers": transformers}, {})
-    path = os.path.join(fixtures, "bark")
-    _, _, handler, _, _ = skill.init_cpu(path, "cpu", "cpu")
+    skill, handler, path = cpu_handler("suno/bark-small", "bark", "bark")
     assert handler.task == "text_to_audio"
     texts = ["a cat sat on the mat", "the quick brown fox"]
     result = handler({"text": texts, "max_new_tokens": 6})

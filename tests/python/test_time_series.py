@@ -28,12 +28,10 @@ def series():
 
 
 @pytest.fixture(scope="module")
-def skillsets(generated_skillset, fixtures):
+def skillsets(generated_skillset, cpu_handler):
     loaded = {"generate": generated_skillset}
     for model_type in ("timesfm", "timesfm2_5"):
-        skill = generated_skillset(MODELS[model_type], model_type)({"torch": torch, "transformers": transformers}, {})
-        _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, model_type), "cpu", "cpu")
-        loaded[model_type] = (skill, handler)
+        loaded[model_type] = cpu_handler(MODELS[model_type], model_type, model_type)[:2]
     return loaded
 
 

@@ -19,9 +19,8 @@ def trajectory(seed, steps):
 
 
 @pytest.fixture(scope="module")
-def policy(generated_skillset, fixtures):
-    skill = generated_skillset("edbeeching/decision-transformer-gym-hopper-medium", "decision_transformer")({"torch": torch, "transformers": transformers}, {})
-    _, _, handler, _, _ = skill.init_cpu(os.path.join(fixtures, "decision-transformer"), "cpu", "cpu")
+def policy(cpu_handler):
+    skill, handler, _ = cpu_handler("edbeeching/decision-transformer-gym-hopper-medium", "decision_transformer", "decision-transformer")
     return skill, handler
 
 
