@@ -124,14 +124,20 @@ def unlisted_heads(model_type, mappings):
     return found
 
 
+def model_class(class_name):
+    """The class a table name stands for: "Name" from transformers' top level, "module.Name" from
+    transformers.<module> (classes it does not export). Raises when it cannot be imported."""
+    module, _, name = class_name.rpartition(".")
+    owner = importlib.import_module("transformers." + module) if module else transformers
+    return getattr(owner, name)
+
+
 def main_input(class_name):
     """The base model class's main input (input_ids, pixel_values, input_values, ...): what kind of
     input its embeddings come from. Its `main_input_name` when `forward` takes it (a component can
     inherit its model's name without taking that input), else `forward`'s first parameter."""
     try:
-        module, _, name = class_name.rpartition(".")
-        owner = importlib.import_module("transformers." + module) if module else transformers
-        cls = getattr(owner, name)
+        cls = model_class(class_name)
         params = [p for p in inspect.signature(cls.forward).parameters if p not in ("self", "args", "kwargs")]
     except Exception:
         return None
@@ -151,9 +157,7 @@ def hidden_state_output(class_name):
     from transformers.utils import ModelOutput
 
     try:
-        module, _, name = class_name.rpartition(".")
-        owner = importlib.import_module("transformers." + module) if module else transformers
-        forward = getattr(owner, name).forward
+        forward = model_class(class_name).forward
     except Exception:
         return None
 
@@ -179,9 +183,7 @@ def takes_patch_grid(class_name):
     patches (`hidden_states`) and each image's (t, h, w) patch grid, as its parent model's image
     processor gives them (`pixel_values`, `image_grid_thw`)."""
     try:
-        module, _, name = class_name.rpartition(".")
-        owner = importlib.import_module("transformers." + module) if module else transformers
-        return "grid_thw" in inspect.signature(getattr(owner, name).forward).parameters
+        return "grid_thw" in inspect.signature(model_class(class_name).forward).parameters
     except Exception:
         return False
 
@@ -194,9 +196,7 @@ def feature_maps_output(class_name):
     from transformers.modeling_outputs import BackboneOutput
 
     try:
-        module, _, name = class_name.rpartition(".")
-        owner = importlib.import_module("transformers." + module) if module else transformers
-        forward = getattr(owner, name).forward
+        forward = model_class(class_name).forward
         hint = typing.get_type_hints(forward).get("return")
     except Exception:
         return None
@@ -217,9 +217,7 @@ def codec_facts(class_name):
     from transformers.utils import ModelOutput
 
     try:
-        module, _, name = class_name.rpartition(".")
-        owner = importlib.import_module("transformers." + module) if module else transformers
-        forward = getattr(owner, name).forward
+        forward = model_class(class_name).forward
         hints = typing.get_type_hints(forward).get("return")
     except Exception:
         return {}
