@@ -13,22 +13,24 @@ constants of the graph, lists of tensors (one graph input each). Conversion runs
 (a graph returns no KV cache), and its TorchScript fallback with transformers' mask builder made
 traceable.
 
-Generation (generate, generate_speech) is not converted as such: the proxy refuses it. For the
-generative families whose skillset lists the torch submodules that do the compute per step
-(OPENVINO_GENERATION_MODULES: a vision encoder and a decoder, or a whole captioner), those
-submodules' forward run on OpenVINO (converted like the rest, one graph per input signature, the
-decoder without KV cache so the sequence axis is dynamic) and transformers' own generation loop
-(generate with use_cache=False: the same logits processors and stopping as the CPU path) drives
-them (ConvertedGenerator)."""
+Generation (generate, generate_speech) is not converted as such: the proxy refuses it, as it
+refuses any other method the model's own class defines and this path does not convert (the
+sample check then falls back to CPU torch, labelled). For the generative families whose skillset
+lists the torch submodules that do the compute per step (OPENVINO_GENERATION_MODULES: a vision
+encoder and a decoder, or a whole captioner), those submodules' forward run on OpenVINO (converted
+like the rest, one graph per input signature, the decoder without KV cache so the sequence axis is
+dynamic) and transformers' own generation loop (generate with use_cache=False: the same logits
+processors and stopping as the CPU path) drives them (ConvertedGenerator)."""
 
 import contextlib
 import hashlib
 import os
 
 # Methods a family calls on its model that this path converts (with the torch method's signature,
-# positional arguments bound by it); submodules a family calls are converted as well. Everything
-# else is the torch model's own attribute (config, dtype, device, ...), except generation: never
-# torch compute under an "openvino" label.
+# positional arguments bound by it); submodules a family calls are converted as well. Other
+# attributes are the torch model's own (config, dtype, device, and the generic methods of
+# torch.nn.Module and transformers' PreTrainedModel), except generation and any other method the
+# model's own class defines (model-specific compute): never torch compute under an "openvino" label.
 CONVERTED_METHODS = ("__call__", "get_text_features", "get_image_features", "get_audio_features", "get_video_features",
                      "get_audio_embeds", "get_text_audio_embeds", "encode", "decode", "get_codebook_indices")
 REFUSED = ("generate", "generate_speech")
@@ -74,6 +76,7 @@ class ConvertedModel:
                 self._submodules[name] = ConvertedModel(attribute, self._torch, self._core, self._device, self._ov_config,
                                                         os.path.join(self._cache_dir, name), conversions=self.conversions)
             return self._submodules[name]
+        _refuse_model_method(self._torch_model, name)
         return attribute
 
     def __call__(self, *args, **kwargs):
@@ -334,6 +337,24 @@ def _calling(proxy, original):
     return forward
 
 
+def _refuse_model_method(model, name):
+    """AttributeError for a method the model's own class (or a custom-code class) defines and this
+    path does not convert: calling it would run torch under the "openvino" label. The generic
+    methods of torch and transformers' base classes (to, eval, parameters, can_generate,
+    ...) are not compute a family serves, so they stay the torch model's."""
+    import inspect
+
+    for cls in type(model).__mro__:
+        if name in vars(cls):
+            defined = vars(cls)[name]
+            module = cls.__module__ or ""
+            generic = module.split(".")[0] in ("torch", "transformers") and not module.startswith("transformers.models.")
+            if not generic and (inspect.isfunction(defined) or isinstance(defined, (staticmethod, classmethod))):
+                raise AttributeError(type(model).__name__ + "." + name + " is not converted to OpenVINO (only " + ", ".join(CONVERTED_METHODS[1:])
+                                     + " and called submodules are): it would run torch under the openvino label")
+            return
+
+
 class ConvertedGenerator:
     """A generative torch model whose listed submodules (paths, "" for the whole model; a path
     ending in a method name, e.g. "audio_encoder.decode", for a method other than forward) run on
@@ -373,7 +394,9 @@ class ConvertedGenerator:
                 return method(*args, **kwargs)
 
             return generate
-        return getattr(self._torch_model, name)
+        attribute = getattr(self._torch_model, name)
+        _refuse_model_method(self._torch_model, name)
+        return attribute
 
     def parameters(self):
         return self._torch_model.parameters()

@@ -313,3 +313,43 @@ def test_a_tower_class_by_its_path_under_transformers_loads_and_is_checked():
     assert skill._transformers_class("AutoModel") is transformers.AutoModel
     assert skill._has_class("models.kosmos2.modeling_kosmos2.Kosmos2VisionModel")
     assert not skill._has_class("models.nope.modeling_nope.NopeModel")
+
+
+def test_converted_model_refuses_model_methods_it_does_not_convert(tmp_path):
+    """OpenVINO's converted path: a method the model's own class defines and the path does not
+    convert is refused (AttributeError, so the sample check falls back to CPU torch, labelled),
+    never run as torch under the "openvino" label; generic torch/transformers methods, state and
+    submodules (converted themselves) stay available."""
+    import transformers
+
+    from skillgen_runtime.openvino_convert import ConvertedModel
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.proj(x)
+
+        def embed(self, x):  # model-specific compute, not a converted method
+            return self.proj(x) * 2
+
+        def encode(self, x):  # a converted method
+            return self.proj(x)
+
+    tiny = Tiny().eval()
+    proxy = ConvertedModel(tiny, torch, None, "CPU", {}, str(tmp_path))
+    with pytest.raises(AttributeError, match="Tiny.embed is not converted to OpenVINO"):
+        proxy.embed
+    assert not hasattr(proxy, "embed")
+    # encode is the converted wrapper (the torch method's signature), not the torch bound method.
+    assert proxy.encode.__name__ == "encode" and getattr(proxy.encode, "__self__", None) is not tiny
+    assert list(proxy.parameters()) == list(tiny.parameters()) and proxy.training is False
+    assert proxy.eval() is tiny and type(proxy.proj).__name__ == "ConvertedModel"
+
+    config = transformers.SamConfig(vision_config={"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "output_channels": 8, "global_attn_indexes": [0], "image_size": 64, "patch_size": 16, "mlp_dim": 16})
+    sam = ConvertedModel(transformers.SamModel(config).eval(), torch, None, "CPU", {}, str(tmp_path))
+    with pytest.raises(AttributeError, match="SamModel.get_image_embeddings is not converted"):
+        sam.get_image_embeddings
+    assert sam.config is config and sam.can_generate() is False
