@@ -377,16 +377,29 @@ _mutant_wrap({cls}, "_preprocess", _make)
 ''',
     ),
     "ignore_document": (
-        "ignores the whole input: question, words and boxes replaced by fixed ones (document question answering)",
+        "ignores the whole input: question, words and boxes replaced by fixed ones, the page image dropped (document question answering)",
         '''
 def _make(original):
     def _preprocess(self, task, processor, batch, options, device, model):
-        batch = [("the", ["the"] * len(words), [[0, 0, 10, 10]] * len(boxes)) for _, words, boxes in batch]
+        batch = [("the", ["the"] * len(words), [[0, 0, 10, 10]] * len(boxes), None) for _, words, boxes, _ in batch]
         return original(self, task, processor, batch, options, device, model)
     return _preprocess
 
 
 _mutant_wrap({cls}, "_preprocess", _make)
+''',
+    ),
+    "misread_page": (
+        "misreads the page: the first word (and its box) OCR reads is dropped (document question answering from an image)",
+        '''
+def _make(original):
+    def _ocr(self, image, x):
+        words, boxes = original(self, image, x)
+        return words[1:], boxes[1:]
+    return _ocr
+
+
+_mutant_wrap({cls}, "_ocr", _make)
 ''',
     ),
     "wrong_span": (
@@ -689,7 +702,7 @@ FAMILIES = {
     "visual_question_answering_blip": ("ImageToText", ["ignore_all", "ignore_input", "ignore_text", "swap_rows", "drop_label", "truncate_generation", "skip_normalization"]),
     "image_to_image": ("ImageToImage", ["ignore_input", "swap_rows", "drop_image", "skip_rescale"]),
     "mask_generation": ("MaskGeneration", ["ignore_image_and_prompt", "ignore_input", "ignore_prompt", "swap_xy", "swap_rows", "drop_mask", "skip_normalization"]),
-    "document_question_answering": ("TextEncoder", ["ignore_document", "ignore_text", "ignore_boxes", "swap_rows", "drop_label", "wrong_span", "first_window_only"]),
+    "document_question_answering": ("TextEncoder", ["ignore_document", "ignore_text", "ignore_boxes", "swap_rows", "drop_label", "wrong_span", "first_window_only", "misread_page"]),
     "question_answering": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "wrong_span", "first_window_only", "no_overlap"]),
     "zero_shot_classification": ("TextEncoder", ["ignore_text", "swap_rows", "drop_label", "mix_labels", "ignore_multi_label"]),
     # The families issue 13 added.
@@ -757,8 +770,8 @@ SELECTIONS = {
     "visual_question_answering_blip": [("test_visual_qa.py", "blip_vqa_head")],
     "image_to_image": [("test_image_to_image.py", "matches_the_pipeline")],
     "mask_generation": [("test_mask_generation.py", "match_the_documented_use")],
-    "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page"),
-                                    ("test_document_qa_layoutlmv3.py", "matches_the_pipeline or matches_the_direct_call or long_page")],
+    "document_question_answering": [("test_document_qa.py", "matches_the_pipeline or long_page or reads_the_page"),
+                                    ("test_document_qa_layoutlmv3.py", "matches_the_pipeline or matches_the_direct_call or long_page or reads_the_page")],
     "question_answering": [("test_text_heads.py", "question_answering_matches or long_context or impossible_answer")],
     "zero_shot_classification": [("test_text_heads.py", "zero_shot_classification_matches")],
     "text_recognition": [("test_text_recognition.py", "matches_the_processor_recipe")],

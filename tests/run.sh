@@ -3,7 +3,8 @@
 # on real tiny models, then the mutation check (the family tests must fail against broken copies).
 # Installs what it needs (the two pinned Python venvs, once, under ~/.cache: tests/requirements.txt
 # with the newest transformers for everything, tests/requirements-openvino.txt with the transformers
-# optimum-intel allows for the OpenVINO tests, tests/python/test_openvino*.py).
+# optimum-intel allows for the OpenVINO tests, tests/python/test_openvino*.py; and Debian's
+# tesseract-ocr when the machine has no tesseract, with apt-get as root or through sudo).
 #   bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +17,15 @@ cargo fmt --all --check
 
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "tesseract (Debian's tesseract-ocr: document question answering's OCR path, through pytesseract)"
+if ! command -v tesseract >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng >/dev/null \
+    || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng >/dev/null; }
+fi
+tesseract --version | head -1
 
 step "python venvs (tests/requirements.txt; tests/requirements-openvino.txt)"
 tests/python-env.sh python -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'

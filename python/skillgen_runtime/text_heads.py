@@ -14,6 +14,7 @@ from .media import Images
 
 DOCUMENT_QA = "document_question_answering"
 QA_OPTIONS = ("top_k", "max_answer_len", "max_seq_len", "doc_stride", "handle_impossible_answer")
+OCR_OPTIONS = ("lang", "tesseract_config")
 ZERO_SHOT_OPTIONS = ("candidate_labels", "multi_label", "hypothesis_template")
 
 
@@ -224,18 +225,20 @@ class TextHeads:
             results.append({"sequence": text, "labels": [labels[j] for j in order], "scores": [row[j] for j in order]})
         return {"predictions": results, "count": len(results)}
 
-    # ---- document question answering (layoutlm, layoutlmv3: words and boxes given) ----
+    # ---- document question answering (layoutlm, layoutlmv3: words and boxes given, or OCR) ----
 
     def _split_document_qa(self, x):
         """{"question": str, "words": [str], "boxes": [[x0, y0, x1, y1] in 0..1000]} or
-        {"question", "word_boxes": [[word, box], ...]}, or a list of such dicts. OCR is not run:
-        the page's words and boxes must be given. An "image" (the page) goes to a model that takes
-        one (LayoutLMv3); LayoutLM has no image input, as in transformers' pipeline."""
+        {"question", "word_boxes": [[word, box], ...]}, or {"question", "image"} alone (the page's
+        words then come from Tesseract OCR, as in transformers' document-question-answering
+        pipeline, when the host has pytesseract and the tesseract binary), or a list of such dicts.
+        An "image" (the page) also goes to a model that takes one (LayoutLMv3); LayoutLM has no
+        image input, as in transformers' pipeline."""
         if isinstance(x, (list, tuple)):
             return self._dict_items(x, self._split_document_qa, "'question', 'words' and 'boxes'")
         if not isinstance(x, dict):
             raise SkillInputError("document_question_answering takes {'question': str, 'words': [...], 'boxes': [...]}; got " + type(x).__name__)
-        allowed = ("question", "words", "boxes", "word_boxes", "image") + QA_OPTIONS
+        allowed = ("question", "words", "boxes", "word_boxes", "image") + OCR_OPTIONS + QA_OPTIONS
         unknown = sorted(k for k in x if k not in allowed)
         if unknown:
             raise SkillInputError("unknown key(s) " + repr(unknown) + "; allowed: " + repr(allowed))
@@ -249,8 +252,10 @@ class TextHeads:
             words, boxes = [p[0] for p in pairs], [p[1] for p in pairs]
         elif "words" in x or "boxes" in x:
             words, boxes = x.get("words"), x.get("boxes")
+        elif x.get("image") is not None:
+            words, boxes = self._ocr(Images._to_image(self, x["image"]), x)
         else:
-            raise SkillInputError("give the page's 'words' and 'boxes' (or 'word_boxes'): this skillset runs no OCR")
+            raise SkillInputError("give the page's 'words' and 'boxes' (or 'word_boxes'), or its 'image' to read them with OCR")
         if not isinstance(words, (list, tuple)) or not words or not all(isinstance(w, str) and w.strip() for w in words):
             raise SkillInputError("'words' must be a non-empty list of non-empty str")
         if not isinstance(boxes, (list, tuple)) or len(boxes) != len(words):
@@ -261,6 +266,29 @@ class TextHeads:
         image = None if x.get("image") is None else Images._to_image(self, x["image"])
         options = {k: v for k, v in x.items() if k in QA_OPTIONS}
         return [(question, list(words), [list(b) for b in boxes], image)], True, options
+
+    def _ocr(self, image, x):
+        """The page's words and 0..1000 boxes read by Tesseract with transformers' own
+        apply_tesseract (the document-question-answering pipeline's OCR); a clear error when the
+        host has no pytesseract or no tesseract binary, or the page has no words."""
+        lang, config = x.get("lang"), x.get("tesseract_config", "")
+        if (lang is not None and not isinstance(lang, str)) or not isinstance(config, str):
+            raise SkillInputError("'lang' and 'tesseract_config' are str (Tesseract's -l and extra flags)")
+        from transformers.utils import is_pytesseract_available
+
+        if not is_pytesseract_available():
+            raise SkillInputError("no 'words'/'boxes' given, and reading them from the image needs OCR: this host has no pytesseract "
+                                  "(pip install pytesseract, and the tesseract binary, e.g. apt install tesseract-ocr)")
+        import pytesseract
+        from transformers.pipelines.document_question_answering import apply_tesseract
+
+        try:
+            words, boxes = apply_tesseract(image, lang=lang, tesseract_config=config)
+        except pytesseract.TesseractNotFoundError as e:
+            raise SkillInputError("no 'words'/'boxes' given, and OCR needs the tesseract binary, which this host lacks (" + str(e).strip() + ")")
+        if not words:
+            raise SkillInputError("OCR found no words on the page image; give its 'words' and 'boxes'")
+        return words, boxes
 
     def _document_qa_windows(self, tokenizer, options, model):
         """(max_seq_len, doc_stride) of the document QA windows; the answer options are checked here

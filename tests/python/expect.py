@@ -189,6 +189,19 @@ def random_image(seed, height=40, width=50):
     return Image.fromarray((np.random.RandomState(seed).rand(height, width, 3) * 255).astype("uint8"))
 
 
+def page_image(lines, width=900, line_height=60):
+    """A scanned-page stand-in that OCR can read: each line's text drawn in black on white with a
+    large font (Pillow's bundled FreeType font), one line under another."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (width, line_height * (len(lines) + 1)), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=int(line_height * 0.6))
+    for i, line in enumerate(lines):
+        draw.text((30, line_height // 2 + i * line_height), line, fill="black", font=font)
+    return page
+
+
 def _image(seed, height=40, width=52):
     import numpy as np
     from PIL import Image

@@ -14,7 +14,7 @@ import pytest
 import torch
 import transformers
 from conftest import ROOT, SKILLSETS
-from expect import random_image
+from expect import page_image, random_image
 
 BINARY = os.environ.get("SKILLGEN_BIN", os.path.join(ROOT, "target", "debug", "skillgen"))
 WORDS = "the quick brown fox jumps over the lazy dog paris is the capital of france".split()
@@ -53,20 +53,20 @@ def same(got, want):
     assert [a["score"] for a in got] == pytest.approx([a["score"] for a in want], abs=1e-4)
 
 
-def direct_call(path, pipe, image, question, top_k):
+def direct_call(path, pipe, image, question, top_k, words=WORDS, boxes=BOXES):
     """The LayoutLMv3 docs' call: the processor (OCR off) on the page, the question, the words and
     their boxes, then the model; the model's sequence is the text tokens, then the image patches,
     so the text tokens' logits are decoded by the pipeline's own extractive postprocess."""
     processor = transformers.AutoProcessor.from_pretrained(path, apply_ocr=False)
     model = transformers.LayoutLMv3ForQuestionAnswering.from_pretrained(path).eval()
-    encoding = processor(image, question, WORDS, boxes=BOXES, return_tensors="pt")
+    encoding = processor(image, question, words, boxes=boxes, return_tensors="pt")
     with torch.no_grad():
         out = model(**encoding)
     n = encoding["input_ids"].shape[1]
     sequence = encoding.sequence_ids(0)
     p_mask = [s != 1 and token != processor.tokenizer.cls_token_id for s, token in zip(sequence, encoding["input_ids"][0].tolist())]
     outputs = {"start_logits": out.start_logits[:, :n], "end_logits": out.end_logits[:, :n], "p_mask": p_mask,
-               "word_ids": encoding.word_ids(0), "words": WORDS, "attention_mask": encoding["attention_mask"]}
+               "word_ids": encoding.word_ids(0), "words": words, "attention_mask": encoding["attention_mask"]}
     return pipe.postprocess([outputs], top_k=top_k)
 
 
@@ -95,6 +95,24 @@ def test_layoutlmv3_document_qa_with_the_page_image_matches_the_direct_call(docq
         results.append(result["answers"][0])
     assert results[0] != results[1]  # the page image matters
     assert results[0] != handler({"question": QUESTION, "words": WORDS, "boxes": BOXES, "top_k": 3})["answers"][0]
+
+
+def test_layoutlmv3_document_qa_reads_the_page_image_with_ocr(docqa):
+    """No words given: the words and boxes come from Tesseract, and the answer equals the docs'
+    direct call on the words and boxes LayoutLMv3's own image processor reads (apply_ocr=True)."""
+    _, handler, path, pipe = docqa
+    ocr = transformers.AutoProcessor.from_pretrained(path, apply_ocr=True).image_processor
+    results = []
+    for lines in (["the quick brown fox jumps", "paris is the capital of france"], ["invoice number 4711", "total amount 99 euros"]):
+        page = page_image(lines)
+        read = ocr(page)
+        words, boxes = read["words"][0], read["boxes"][0]
+        assert {"capital", "invoice"} & set(words), words  # the page really is read
+        result = handler({"image": page, "question": QUESTION, "top_k": 3})
+        assert result["implementation_type"] == "REAL", result
+        same(result["answers"][0], direct_call(path, pipe, page, QUESTION, 3, words, boxes))
+        results.append(result["answers"][0])
+    assert results[0] != results[1]
 
 
 def test_layoutlmv3_long_page_uses_windows(docqa):
