@@ -7,6 +7,9 @@ random-weight models built here, compared with transformers.
   AutoBackbone call as transformers' backbone docs show it (`outputs.feature_maps`).
 - maskformer-swin (a backbone with a base model): transformers' image-feature-extraction pipeline
   (pool=True: the base model's pooler_output).
+- Qwen-VL-style patch towers (flattened patches + image_grid_thw): the tower called as its parent
+  model's get_image_features calls it, each image's rows of what the parent reads averaged
+  (GRID_TOWERS: as Qwen2-VL; PARENT_CALLED_TOWERS: per parent, `parent_rows`).
 """
 import os
 
@@ -198,6 +201,109 @@ def test_qwen2_vl_tower_matches_the_parent_models_image_features(generated_skill
     want = torch.stack([f.mean(dim=0) for f, _ in pairs(features, images, "images")])
     close(result["embeddings"], want, "qwen2_vl tower embeddings")
     differ(want[0], want[1], "qwen2_vl tower embeddings")
+
+
+# Patch towers whose parents call them or read them differently from Qwen2-VL's: a tiny config
+# of each (1 block, width 16, 8-pixel patches), the parent model's own image processor (the class
+# transformers' IMAGE_PROCESSOR_MAPPING_NAMES gives the parent model type) with its kwargs, and
+# `parent_rows`: the tower called exactly as the parent's get_image_features calls it.
+TINY = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "patch_size": 8}
+PIXELS = {"patch_size": 8, "merge_size": 2, "size": {"shortest_edge": 16 * 16, "longest_edge": 64 * 64}}
+WINDOWS = {"pos_emb_height": 8, "pos_emb_width": 8}
+PARENT_CALLED_TOWERS = {
+    "cosmos3_edge_vision": ({**TINY, "num_patches": 64}, "Cosmos3EdgeImageProcessor", PIXELS),
+    # Dots3NoteVisionPatchEmbed is a Conv2d over one frame: temporal_patch_size 1.
+    "dots3_note_vision_encoder": (
+        {**TINY, "mlp_layer_types": ["dense"], "adapter_in_dim": 16, "adapter_out_dim": 16, "per_layer_config": {}, "moe_intermediate_size": 16, "num_local_experts": 2},
+        "Qwen2VLImageProcessor", {**PIXELS, "temporal_patch_size": 1},
+    ),
+    # GlmImageVisionPatchEmbed is a Conv2d over one frame: temporal_patch_size 1.
+    "glm_image_vision": (
+        {"hidden_size": 16, "intermediate_size": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "image_size": 64, "spatial_merge_size": 1},
+        "GlmImageImageProcessor", {**PIXELS, "temporal_patch_size": 1},
+    ),
+    "hunyuan_vl_vision": ({**TINY, "num_key_value_heads": 2, "out_hidden_size": 16, "text_hidden_size": 16, "max_image_size": 64}, "HunYuanVLImageProcessor", PIXELS),
+    "hy_v4_vl_vision": ({**TINY, "num_key_value_heads": 2, "out_hidden_size": 16, "max_image_size": 64}, "HYV4VLImageProcessor", PIXELS),
+    "kimi_k25_vision": ({**TINY, **WINDOWS}, "Kimi_K25ImageProcessor", {"patch_size": 8, "merge_size": 2, "max_patches": 64, "size": {"max_height": 64, "max_width": 64}}),
+    "lfm3_vl_vision": ({**TINY, "num_hidden_layers": 2, "layer_types": ["conv", "full_attention"], "num_key_value_heads": 2}, "Qwen2VLImageProcessor", PIXELS),
+    "minimax_m3_vl_vision": ({**TINY, "image_size": 64}, "MiniMaxM3VLImageProcessor", PIXELS),
+    "muse_glimmer_vision": ({**TINY, **WINDOWS, "layer_types": ["full_attention"]}, "MuseGlimmerImageProcessor", {"patch_size": 8, "merge_size": 2, "max_image_tokens": 16}),
+    "muse_spark_vision": ({**TINY, **WINDOWS, "layer_types": ["full_attention"]}, "MuseGlimmerImageProcessor", {"patch_size": 8, "merge_size": 2, "max_image_tokens": 16}),
+    "paddleocr_vl_vision": ({**TINY, "image_size": 64}, "PaddleOCRVLImageProcessor", PIXELS),
+    "video_llama_3_vision": (TINY, "VideoLlama3ImageProcessor", PIXELS),
+}
+
+
+def parent_rows(model_type, tower, inputs):
+    """(rows, per-image row counts): the tower output each parent's get_image_features reads, called
+    as it calls the tower, and how it splits the rows per image (transformers 5.24's modeling_*.py).
+    Where the parent's projector merges m x m rows into one (cosmos3_edge, lfm3_vl, minimax_m3_vl,
+    paddleocr_vl), each image's rows before the projector are t*h*w."""
+    pixels, grid = inputs["pixel_values"], inputs["image_grid_thw"]
+    m = tower.config.to_dict().get("spatial_merge_size") or tower.config.to_dict().get("merge_size")
+    if model_type in ("cosmos3_edge_vision", "lfm3_vl_vision"):
+        # self.projector(self.visual(pixel_values, grid_thw=...).last_hidden_state)
+        return tower(pixels, grid_thw=grid).last_hidden_state, grid.prod(-1)
+    if model_type == "minimax_m3_vl_vision":
+        # self.multi_modal_projector(self.vision_tower(pixel_values=..., grid_thw=...).last_hidden_state.squeeze(0))
+        return tower(pixel_values=pixels, grid_thw=grid).last_hidden_state.squeeze(0), grid.prod(-1)
+    if model_type == "paddleocr_vl_vision":
+        # self.visual(pixel_values=pixel_values.unsqueeze(0), grid_thw=...).last_hidden_state -> projector
+        return tower(pixel_values=pixels.unsqueeze(0), grid_thw=grid).last_hidden_state, grid.prod(-1)
+    if model_type in ("muse_glimmer_vision", "muse_spark_vision"):
+        # vision_adapter(last_hidden_state), split by t*h*w // merge_size**2 (merged inside the tower)
+        return tower(pixel_values=pixels, grid_thw=grid).last_hidden_state, grid.prod(-1) // m**2
+    if model_type == "video_llama_3_vision":
+        # self.vision_model(pixel_values=..., grid_thw=..., merge_sizes=image_merge_sizes).last_hidden_state
+        merges = inputs["image_merge_sizes"]
+        return tower(pixel_values=pixels, grid_thw=grid, merge_sizes=merges).last_hidden_state, grid.prod(dim=1) // merges**2
+    if model_type == "hunyuan_vl_vision":
+        # pooler_output[0], split by merged_h * (merged_w + 1) + 2 (a newline row per merged row, begin and end rows)
+        merged_h, merged_w = (grid[:, 1:] // m).unbind(-1)
+        return tower(pixels, grid_thw=grid).pooler_output[0], merged_h * (merged_w + 1) + 2
+    if model_type == "hy_v4_vl_vision":
+        # pooler_output.squeeze(0), split by t * (h // merge) * (w // merge + 1)
+        return tower(pixels, grid_thw=grid).pooler_output.squeeze(0), grid[:, 0] * (grid[:, 1] // m) * (grid[:, 2] // m + 1)
+    if model_type == "kimi_k25_vision":
+        # self.mm_projector(pooler_output) reads each merged token's kernel window as one row;
+        # split by h * w // (kernel_h * kernel_w)
+        kernel = tower.merge_kernel_size[0] * tower.merge_kernel_size[1]
+        return tower(pixels, grid_thw=grid).pooler_output, grid[:, 1:].prod(-1) // kernel
+    # dots3_note, glm_image: self.visual(pixel_values, grid_thw=...).pooler_output split by t*h*w // merge**2
+    return tower(pixels, grid_thw=grid).pooler_output, grid.prod(-1) // m**2
+
+
+@pytest.mark.parametrize("model_type", sorted(PARENT_CALLED_TOWERS))
+def test_a_patch_tower_embeds_each_image_as_its_parent_model_reads_it(generated_skillset, tmp_path, model_type):
+    kwargs, processor_class, pixels = PARENT_CALLED_TOWERS[model_type]
+    torch.manual_seed(0)
+    built = widen(tower_class(model_type)(transformers.CONFIG_MAPPING[model_type](**kwargs)), 0.2).eval()
+    built.save_pretrained(tmp_path)
+    processor = getattr(transformers, processor_class)(**pixels)
+    processor.save_pretrained(tmp_path)
+    s = skill(generated_skillset, model_type)
+    assert s.DEFAULT_TASK == "image_embedding"
+    _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
+    images = [_image(1, 64, 48), _image(2, 32, 64)]
+    result = handler({"image": images, "normalize": False})
+    assert result["implementation_type"] == "REAL", result
+
+    # The reference: each image's rows of what the parent reads from the tower, averaged (a row of
+    # more than one dim, kimi_k25's merge window, flattened as its projector reads it).
+    inputs = processor(images=images, return_tensors="pt")
+    with torch.no_grad():
+        rows, counts = parent_rows(model_type, built, inputs)
+    parts = rows.split(counts.tolist())
+    assert [len(p) for p in parts] == counts.tolist() and len(parts) == 2
+    want = torch.stack([part.reshape(part.shape[0], -1).mean(dim=0) for part in parts])
+    close(result["embeddings"], want, model_type + " embeddings")
+    differ(want[0], want[1], model_type + " embeddings")
+    one = handler(images[1])
+    close(one["embeddings"], want[1:], model_type + " embedding of the second image alone")
+    bad = handler({"image": images[0], "pooling": "cls"})
+    assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
+    bad = handler({"image": 12345})
+    assert bad["implementation_type"] == "ERROR" and bad["error"], bad
 
 
 # ---- Pix2Struct-style towers: flattened patches padded to max_patches, with an attention mask ----

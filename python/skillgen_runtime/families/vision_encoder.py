@@ -22,7 +22,8 @@ class VisionEncoder(Images, Labels, Skillset):
     "cls" takes last_hidden_state[:, 0] and "mean" the token mean. "normalize": True
     L2-normalises the rows. Towers fed patch sequences (no CLS): Qwen-VL-style ones (the image
     processor gives image_grid_thw) average each image's merged tokens (pooler_output; "mean":
-    last_hidden_state); Pix2Struct-style ones (flattened_patches) average each image's real patches."""
+    last_hidden_state), called and split as their parent model's get_image_features does
+    (_forward_grid, _grid_rows, _grid_counts); Pix2Struct-style ones (flattened_patches) average each image's real patches."""
 
     FAMILY = "vision_encoder"
     PROCESSOR_CLASS = "AutoImageProcessor"
@@ -30,6 +31,18 @@ class VisionEncoder(Images, Labels, Skillset):
     HALF_PRECISION = True
     OPTIONS = ("top_k", "pooling", "normalize")
     POOLINGS = ("auto", "pooler", "cls", "mean")
+    # Patch towers whose parent model passes the flattened patches as a batch of one
+    # (PaddleOCRVLModel.get_image_features: pixel_values.unsqueeze(0); the tower unpacks 5 dims).
+    PACKED_PATCH_TOWERS = frozenset({"PaddleOCRVisionModel"})
+    # Per-image row counts of patch towers that add rows of their own (t, h, w: the image's patch
+    # grid; m: the image processor's merge_size), as their parents' get_image_features split them:
+    # hy_v4_vl ends each row of merged windows with a newline row; hunyuan_vl also adds the image's
+    # begin and end rows. The other towers give a row per patch or per merged m x m window
+    # (_grid_counts infers which from the row count).
+    GRID_EXTRA_ROWS = (
+        lambda t, h, w, m: t * (h // m) * (w // m + 1),
+        lambda t, h, w, m: (h // m) * (w // m + 1) + 2,
+    )
 
     # ---- vision encoder: load ----
 
@@ -54,14 +67,7 @@ class VisionEncoder(Images, Labels, Skillset):
 
     def _forward(self, task, model, inputs, options):
         if "image_grid_thw" in inputs:
-            # A Qwen-VL-style vision tower: its parent's image processor gives every image's patches
-            # flattened into one sequence and their (t, h, w) grid, which the tower takes as
-            # (hidden_states | pixel_values, grid_thw), as the parent model calls it.
-            params = self._forward_params(model)
-            if "grid_thw" not in params:
-                raise SkillInputError(type(model).__name__ + " takes no patch grid, but the image processor gives one (image_grid_thw)")
-            patches = "hidden_states" if "hidden_states" in params else "pixel_values"
-            return model(**{patches: inputs["pixel_values"], "grid_thw": inputs["image_grid_thw"]})
+            return self._forward_grid(model, inputs)
         params = self._forward_params(model)
         if "pixel_values" in inputs and "pixel_values" not in params and "hidden_states" in params:
             # Florence-2's vision tower (DaViT) takes the image's pixels as `hidden_states`.
@@ -71,6 +77,24 @@ class VisionEncoder(Images, Labels, Skillset):
             # which the tower does not take.
             return model(flattened_patches=inputs["flattened_patches"], attention_mask=inputs["attention_mask"])
         return model(**inputs)
+
+    def _forward_grid(self, model, inputs):
+        """A Qwen-VL-style vision tower, called as its parent model's get_image_features calls it:
+        the parent's image processor gives every image's patches flattened into one sequence
+        (pixel_values) and their (t, h, w) grid (image_grid_thw), which the tower takes as
+        (hidden_states | pixel_values, grid_thw); any other per-image fact the processor gives
+        (image_<name>, e.g. video_llama_3's image_merge_sizes) goes to the tower's <name> argument
+        when its forward takes one. A tower in PACKED_PATCH_TOWERS takes the sequence as a batch of
+        one (its parent passes pixel_values.unsqueeze(0))."""
+        params = self._forward_params(model)
+        if "grid_thw" not in params:
+            raise SkillInputError(type(model).__name__ + " takes no patch grid, but the image processor gives one (image_grid_thw)")
+        patches = inputs["pixel_values"]
+        if type(model).__name__ in self.PACKED_PATCH_TOWERS:
+            patches = patches.unsqueeze(0)
+        kwargs = {name[len("image_"):]: value for name, value in inputs.items() if name.startswith("image_") and name[len("image_"):] in params}
+        kwargs["hidden_states" if "hidden_states" in params else "pixel_values"] = patches
+        return model(**kwargs)
 
     def _forward_params(self, model):
         """The names the model's forward takes (none known for a wrapper without a signature)."""
@@ -85,7 +109,8 @@ class VisionEncoder(Images, Labels, Skillset):
         if task == "image_classification":
             return self._classification_result(model, outputs.logits, options)
         if "image_grid_thw" in inputs:
-            embeddings = self._pool_grid(outputs, inputs["image_grid_thw"], options.get("pooling", "auto")).float()
+            merge = getattr(processor, "merge_size", None)
+            embeddings = self._pool_grid(outputs, inputs["image_grid_thw"], options.get("pooling", "auto"), merge).float()
         elif "flattened_patches" in inputs:
             embeddings = self._pool_patches(outputs, inputs["attention_mask"], options.get("pooling", "auto")).float()
         else:
@@ -119,22 +144,44 @@ class VisionEncoder(Images, Labels, Skillset):
             return hidden[:, 0]
         return hidden.mean(dim=1)
 
-    def _pool_grid(self, outputs, grid, pooling):
+    def _pool_grid(self, outputs, grid, pooling, merge):
         """Per-image means of a patch tower's token rows, which hold every image's tokens one
         after the other: pooler_output (auto/pooler: the merged tokens the parent model's language
-        model reads, t*h*w / merge^2 per image, as its get_image_features splits them) or
-        last_hidden_state (mean: the tokens before merging, or the merged ones where the tower
-        merges inside)."""
+        model reads, as its get_image_features splits them) or last_hidden_state (mean: the tokens
+        before merging, or the merged ones where the tower merges inside; also auto where the
+        parent reads last_hidden_state because pooler_output is no token rows)."""
         if pooling == "cls":
             raise SkillInputError("this model's images are patch sequences without a CLS token; use pooling 'auto' or 'mean'")
+        rows = self._grid_rows(outputs, pooling)
+        counts = self._grid_counts(rows.shape[0], grid.tolist(), merge)
+        return self.torch.stack([part.mean(dim=0) for part in rows.split(counts)])
+
+    def _grid_rows(self, outputs, pooling):
+        """A patch tower's token rows as [rows, dim]. pooler_output holds rows unless it has fewer
+        dims than last_hidden_state (minimax_m3_vl's is the sequence's first token, [1, dim]: its
+        parent reads last_hidden_state). A 3-dim last_hidden_state of batch 1 is the packed
+        sequence as a batch of one (hunyuan_vl, hy_v4_vl, minimax_m3_vl: the parent squeezes it);
+        rows of more dims are flattened (kimi_k25's pooler_output: [merged tokens, window, dim])."""
+        hidden = outputs.last_hidden_state
         pooled = getattr(outputs, "pooler_output", None)
-        rows = outputs.last_hidden_state if pooling == "mean" or pooled is None else pooled
-        counts = [int(t) * int(h) * int(w) for t, h, w in grid.tolist()]
-        total = sum(counts)
-        if not rows.shape[0] or total % rows.shape[0] or any(c % (total // rows.shape[0]) for c in counts):
-            raise ValueError("the tower returned %d token rows for patch grids %r" % (rows.shape[0], grid.tolist()))
-        merge = total // rows.shape[0]
-        return self.torch.stack([part.mean(dim=0) for part in rows.split([c // merge for c in counts])])
+        rows = hidden if pooling == "mean" or pooled is None or pooled.dim() < hidden.dim() else pooled
+        if hidden.dim() == 3 and hidden.shape[0] == 1:
+            rows = rows[0]
+        return rows.reshape(rows.shape[0], -1)
+
+    def _grid_counts(self, total_rows, grid, merge):
+        """Each image's number of rows: a layout with rows of the tower's own (GRID_EXTRA_ROWS,
+        given the processor's merge size) whose total is the row count, else t*h*w / k for the one
+        k that makes the total (1: a row per patch; merge^2: a row per merged window)."""
+        if merge:
+            for layout in self.GRID_EXTRA_ROWS:
+                counts = [layout(t, h, w, merge) for t, h, w in grid]
+                if sum(counts) == total_rows:
+                    return counts
+        patches = [t * h * w for t, h, w in grid]
+        if not total_rows or sum(patches) % total_rows or any(c % (sum(patches) // total_rows) for c in patches):
+            raise ValueError("the tower returned %d token rows for patch grids %r" % (total_rows, grid))
+        return [c // (sum(patches) // total_rows) for c in patches]
 
     def _pool_patches(self, outputs, mask, pooling):
         """The mean of a Pix2Struct-style tower's last_hidden_state over each image's real patches
