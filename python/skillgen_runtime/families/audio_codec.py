@@ -22,9 +22,10 @@ class AudioCodec(Audio, Skillset):
     tokenizer (pocket_tts_audio_tokenizer, vibevoice_acoustic_tokenizer: latents, no codes) gives
     "latents" ([frames, dims] floats per input) and "latent_shapes" in place of "codes" and
     "code_shapes"; a sigma-VAE one (vibevoice) runs with sample=False (no noise added). An encoder half saved alone
-    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
-    waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
-    reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
+    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder,
+    vibevoice_acoustic_tokenizer_encoder) has no extractor: the waveform goes through its parent's,
+    made at config.sampling_rate; no reconstruction; latents as the half returns them ([dims, frames]
+    for Mimi's and pocket_tts's, whose parents transpose them; [frames, dims] for VibeVoice's).
 
     latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder,
     vibevoice_acoustic_tokenizer_decoder):
@@ -68,11 +69,26 @@ class AudioCodec(Audio, Skillset):
             return None
         mapping = self.transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
         if getattr(config, "model_type", None) not in mapping:
-            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; the
-            # parent's (EnCodec's, WavTokenizer's) only shapes mono audio to [1, 1, samples].
+            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; its
+            # parent's, made at the half's rate (None where transformers names none: raw mono audio).
             self.HALF = True
-            return None
+            return self._parent_extractor(config, mapping)
         return super()._load_processor(model, task, config)
+
+    def _parent_extractor(self, config, mapping):
+        """The feature extractor of the model_type whose transformers module defines the half's
+        config (vibevoice_acoustic_tokenizer for vibevoice_acoustic_tokenizer_encoder, mimi for
+        mimi_encoder), at config.sampling_rate: the half gets its audio as the parent's
+        encoder does (VibeVoice's extractor normalises the loudness; EnCodec's only shapes it)."""
+        module = type(config).__module__.split(".")
+        if len(module) < 3 or module[:2] != ["transformers", "models"]:
+            return None
+        to_module = self.transformers.models.auto.configuration_auto.model_type_to_module_name
+        for parent, class_name in mapping.items():
+            if parent != config.model_type and to_module(parent) == module[2] and hasattr(self.transformers, class_name):
+                rate = getattr(config, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+                return getattr(self.transformers, class_name)(sampling_rate=rate)
+        return None
 
     def _split_input(self, task, x):
         if task in ("spectrogram_to_audio", "latents_to_audio"):
@@ -139,8 +155,10 @@ class AudioCodec(Audio, Skillset):
             rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
         waves = self._decode_audio(batch, options, rate)
         # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
-        # have no parameter for.
+        # have no parameter for. The waveform goes in as forward's first parameter where forward
+        # does not call it input_values (VibeVoice's encoder half: hidden_states).
         accepted = inspect.signature(model.forward).parameters
+        main = "input_values" if "input_values" in accepted else next(iter(accepted))
         encoded = []
         for wave in waves:
             if extractor is None:
@@ -148,6 +166,7 @@ class AudioCodec(Audio, Skillset):
                 features = {"input_values": samples[None, None], "padding_mask": self.torch.ones(1, samples.shape[0], dtype=self.torch.long)}
             else:
                 features = extractor(wave, sampling_rate=rate, return_tensors="pt")
+            features = {(main if k == "input_values" else k): v for k, v in features.items()}
             encoded.append(self._feature_tensors({k: v for k, v in features.items() if k in accepted}, device, model))
         return {"encoded": encoded, "lengths": [int(w.shape[0]) for w in waves], "rate": int(rate)}
 
