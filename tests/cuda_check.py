@@ -104,6 +104,7 @@ GENERATED = {
     "vitpose": ("test/vitpose", "vitpose"),
     "vits": ("facebook/mms-tts-eng", "vits"),  # test_text_to_waveform.py
     "vocoder-fastspeech2_conformer_hifigan": ("test/fastspeech2_conformer_hifigan", "fastspeech2_conformer_hifigan"),
+    "vocoder-qwen2_5_omni_bigvgan": ("test/qwen2_5_omni_bigvgan", "qwen2_5_omni_bigvgan"),
     "vocoder-speecht5_hifigan": ("test/speecht5_hifigan", "speecht5_hifigan"),
     "vocoder-univnet": ("test/univnet", "univnet"),
 }

@@ -33,9 +33,10 @@ class AudioCodec(Audio, Skillset):
     decoder; nested lists, array or tensor), a list of them or a [n, channels, frames] array, or
     {"latents": ...}; each runs alone through the model's forward -> output as for vocoders.
 
-    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
-    spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
-    config.model_in_dim or num_mel_bins), a list of them or a [n, frames, bins] array, or
+    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet,
+    qwen2_5_omni_bigvgan): a spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the
+    bins the model takes, config.model_in_dim, num_mel_bins or mel_dim; BigVGAN's is the log mel its
+    token2wav DiT gives, handed over as [1, bins, frames]), a list of them or a [n, frames, bins] array, or
     {"spectrogram": ..., "seed": n}. Each runs alone through the model's forward; a vocoder that
     draws noise (UnivNet) draws it from a generator seeded with "seed" (0). -> {"audio": tensor
     [n, longest] zero-padded, "lengths", "sampling_rate" (config.sampling_rate; None where the
@@ -61,7 +62,7 @@ class AudioCodec(Audio, Skillset):
     def _load_processor(self, model, task, config):
         if task == "spectrogram_to_audio":
             # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
-            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
+            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or getattr(config, "mel_dim", None) or self.MEL_BINS)
             return None
         if task == "latents_to_audio":
             # A decoder half takes latents [hidden_size, frames] itself (its docstring's shape).
@@ -182,7 +183,11 @@ class AudioCodec(Audio, Skillset):
             # Noise-drawing vocoders (UnivNet) draw noise [1, frames, model_in_channels] when given
             # none: drawn here as the model draws it, from a generator seeded with "seed", so equal
             # inputs give equal audio and the call is all tensors (what OpenVINO converts).
-            noisy = "noise_sequence" in inspect.signature(model.forward).parameters
+            parameters = inspect.signature(model.forward).parameters
+            noisy = "noise_sequence" in parameters
+            # Qwen2.5-Omni's BigVGAN takes its `mel_spectrogram` [batch, bins, frames] (what its
+            # token2wav DiT hands it), not [frames, bins].
+            bins_first = "mel_spectrogram" in parameters
             outputs = []
             for spectrogram in inputs["spectrograms"]:
                 kwargs = {}
@@ -190,6 +195,8 @@ class AudioCodec(Audio, Skillset):
                     generator = self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))
                     shape = (1, spectrogram.shape[0], model.config.model_in_channels)
                     kwargs["noise_sequence"] = self.torch.randn(shape, generator=generator, dtype=spectrogram.dtype, device=spectrogram.device)
+                if bins_first:
+                    spectrogram = spectrogram.transpose(0, 1)[None]
                 output = model(spectrogram, **kwargs)
                 outputs.append(output if hasattr(output, "reshape") else output[0])
             return outputs
