@@ -156,10 +156,9 @@ class AudioCodec(Audio, Skillset):
             rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
         waves = self._decode_audio(batch, options, rate)
         # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
-        # have no parameter for. The waveform goes in as forward's first parameter where forward
-        # does not call it input_values (VibeVoice's encoder half: hidden_states).
-        accepted = inspect.signature(model.forward).parameters
-        main = "input_values" if "input_values" in accepted else next(iter(accepted))
+        # have no parameter for. The waveform (input_values) is kept: _forward passes it
+        # positionally where forward calls it otherwise (VibeVoice's encoder half: hidden_states).
+        accepted = set(inspect.signature(model.forward).parameters) | {"input_values"}
         encoded = []
         for wave in waves:
             if extractor is None:
@@ -167,7 +166,6 @@ class AudioCodec(Audio, Skillset):
                 features = {"input_values": samples[None, None], "padding_mask": self.torch.ones(1, samples.shape[0], dtype=self.torch.long)}
             else:
                 features = extractor(wave, sampling_rate=rate, return_tensors="pt")
-            features = {(main if k == "input_values" else k): v for k, v in features.items()}
             encoded.append(self._feature_tensors({k: v for k, v in features.items() if k in accepted}, device, model))
         return {"encoded": encoded, "lengths": [int(w.shape[0]) for w in waves], "rate": int(rate)}
 
@@ -204,8 +202,16 @@ class AudioCodec(Audio, Skillset):
         # sample=False: the encoder's own latents, so equal audio gives equal latents.
         import inspect
 
-        kwargs = {"sample": False} if "sample" in inspect.signature(model.forward).parameters else {}
-        return [model(**features, **kwargs) for features in inputs["encoded"]]
+        parameters = inspect.signature(model.forward).parameters
+        kwargs = {"sample": False} if "sample" in parameters else {}
+        if "input_values" in parameters:
+            return [model(**features, **kwargs) for features in inputs["encoded"]]
+        # The waveform as forward's first parameter, whatever forward names it.
+        outputs = []
+        for features in inputs["encoded"]:
+            rest = {k: v for k, v in features.items() if k != "input_values"}
+            outputs.append(model(features["input_values"], **rest, **kwargs))
+        return outputs
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
         if task in ("spectrogram_to_audio", "latents_to_audio"):
