@@ -239,6 +239,10 @@ def codec_facts(class_name):
             arg = getattr(sys.modules[forward.__module__], found, None)
             if isinstance(arg, type) and issubclass(arg, ModelOutput):
                 fields += [f for f in arg.__dataclass_fields__ if f not in fields]
+        # Or what a torch function returns (Qwen2.5-Omni's BigVGAN: `return torch.clamp(...)...`): a
+        # bare tensor.
+        if not fields and re.search(r"return\s+torch\.\w+\(", source):
+            fields = ["tensor"]
     params = inspect.signature(forward).parameters.values()
     required = [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return {"outputs": fields, "required_inputs": required}

@@ -61,6 +61,7 @@ GENERATED = {
     "codec-pocket_tts_audio_tokenizer_encoder": ("test/pocket_tts_audio_tokenizer_encoder", "pocket_tts_audio_tokenizer_encoder"),
     "codec-vibevoice_acoustic_tokenizer": ("test/vibevoice_acoustic_tokenizer", "vibevoice_acoustic_tokenizer"),
     "codec-vibevoice_acoustic_tokenizer_decoder": ("test/vibevoice_acoustic_tokenizer_decoder", "vibevoice_acoustic_tokenizer_decoder"),
+    "codec-vibevoice_acoustic_tokenizer_encoder": ("test/vibevoice_acoustic_tokenizer_encoder", "vibevoice_acoustic_tokenizer_encoder"),  # test_audio_codec_halves.py
     "codec-wavtokenizer": ("test/wavtokenizer", "wavtokenizer"),
     "codec-wavtokenizer_encoder": ("test/wavtokenizer_encoder", "wavtokenizer_encoder"),
     "codec-xcodec": ("test/xcodec", "xcodec"),
@@ -103,6 +104,7 @@ GENERATED = {
     "vitpose": ("test/vitpose", "vitpose"),
     "vits": ("facebook/mms-tts-eng", "vits"),  # test_text_to_waveform.py
     "vocoder-fastspeech2_conformer_hifigan": ("test/fastspeech2_conformer_hifigan", "fastspeech2_conformer_hifigan"),
+    "vocoder-qwen2_5_omni_bigvgan": ("test/qwen2_5_omni_bigvgan", "qwen2_5_omni_bigvgan"),
     "vocoder-speecht5_hifigan": ("test/speecht5_hifigan", "speecht5_hifigan"),
     "vocoder-univnet": ("test/univnet", "univnet"),
 }

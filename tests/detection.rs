@@ -495,7 +495,8 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     assert!(why("autoformer").contains("takes `past_values`"));
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
     // one that also needs other inputs (xcodec2: `input_features`) is not. Encoder halves saved
-    // alone (no extractor: raw mono audio in) are served too.
+    // alone (no extractor of their own: their parent's runs) are served too, VibeVoice's (its
+    // waveform named `hidden_states`) with them.
     for mt in [
         "encodec",
         "dac",
@@ -507,6 +508,7 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         "mimi_encoder",
         "wavtokenizer_encoder",
         "pocket_tts_audio_tokenizer_encoder",
+        "vibevoice_acoustic_tokenizer_encoder",
     ] {
         assert_eq!(
             get(mt),
@@ -515,12 +517,14 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
         );
     }
     assert!(why("xcodec2").contains("no `last_hidden_state`"));
-    // HiFi-GAN vocoders (a spectrogram in, a bare waveform tensor out) are served; BigVGAN (a
-    // channels-first mel, no `spectrogram` input) is not.
+    // Vocoders (a spectrogram in, a waveform out) are served: the HiFi-GANs, UnivNet and
+    // Qwen2.5-Omni's BigVGAN (its `mel_spectrogram`; its unannotated forward returns a torch
+    // function's tensor).
     for mt in [
         "speecht5_hifigan",
         "fastspeech2_conformer_hifigan",
         "univnet",
+        "qwen2_5_omni_bigvgan",
     ] {
         assert_eq!(
             get(mt),
@@ -528,7 +532,8 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
             "{mt}"
         );
     }
-    assert!(why("qwen2_5_omni_bigvgan").contains("no `last_hidden_state`"));
+    // Its sibling DiT (codes to a mel, by diffusion) is not.
+    assert!(why("qwen2_5_omni_dit").contains("no `last_hidden_state`"));
     // Transducers (the RNNT and TDT tables) recognise speech.
     for mt in [
         "parakeet_rnnt",
@@ -550,9 +555,6 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
     ] {
         assert_eq!(get(mt), (Family::AudioCodec, Task::LatentsToAudio), "{mt}");
     }
-    // VibeVoice's encoder half takes its waveform as `hidden_states` and needs the parent's
-    // normalizing extractor, which it does not ship: not served.
-    assert!(why("vibevoice_acoustic_tokenizer_encoder").contains("no `last_hidden_state`"));
 }
 
 #[test]

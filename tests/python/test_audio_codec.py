@@ -5,7 +5,8 @@ and `model.decode(...)` of those codes for the reconstruction, as each model's t
 (transformers has no pipeline for codecs). The skillset runs the model's forward, so the reference
 takes another path through the model. Vocoders against their documented call, `vocoder(spectrogram)`
 on a [frames, mel bins] tensor (SpeechT5's and FastSpeech2Conformer's docs; UnivNet's
-`model(input_features, generator=...).waveforms`, its noise drawn from the seeded generator). Skillsets are generated
+`model(input_features, generator=...).waveforms`, its noise drawn from the seeded generator;
+Qwen2.5-Omni's BigVGAN as its token2wav model calls it, on the mel [1, bins, frames]). Skillsets are generated
 here from a models.toml naming only their model_type."""
 import os
 
@@ -50,7 +51,15 @@ def _vibevoice(model, inputs):
 
 
 REFERENCES = {"vibevoice_acoustic_tokenizer": _vibevoice, "pocket_tts_audio_tokenizer": _pocket, "encodec": _encodec, "dac": _dac, "mimi": _codes_then_decode, "xcodec": _codes_then_decode, "wavtokenizer": _codes_then_decode}
-VOCODERS = {"speecht5_hifigan": "SpeechT5HifiGan", "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan", "univnet": "UnivNetModel"}
+VOCODERS = {
+    "speecht5_hifigan": "SpeechT5HifiGan",
+    "fastspeech2_conformer_hifigan": "FastSpeech2ConformerHifiGan",
+    "univnet": "UnivNetModel",
+    "qwen2_5_omni_bigvgan": "Qwen2_5OmniToken2WavBigVGANModel",
+}
+# Vocoders whose config names no sampling rate (UnivNet's feature extractor does; Qwen2.5-Omni's
+# BigVGAN is a part of its token2wav model).
+NO_RATE = {"univnet", "qwen2_5_omni_bigvgan"}
 
 
 def waves():
@@ -145,13 +154,16 @@ def test_vocoder_matches_the_documented_call(generated, fixtures, model_type):
     specs = spectrograms()
     result = handler({"spectrogram": specs, "seed": 3})
     assert result["implementation_type"] == "REAL", result
-    # UnivNet's config has no sampling rate (its feature extractor does).
-    assert result["sampling_rate"] == (None if model_type == "univnet" else RATE) and result["count"] == 3
+    assert result["sampling_rate"] == (None if model_type in NO_RATE else RATE) and result["count"] == 3
     vocoder = getattr(transformers, VOCODERS[model_type]).from_pretrained(os.path.join(fixtures, "vocoder-" + model_type)).eval()
 
     def reference(spectrogram, seed=3):
         if model_type == "univnet":
             return vocoder(torch.from_numpy(spectrogram), generator=torch.Generator().manual_seed(seed)).waveforms[0]
+        if model_type == "qwen2_5_omni_bigvgan":
+            # As Qwen2_5OmniToken2WavModel calls it: the DiT's mel [batch, bins, frames] -> a
+            # squeezed waveform.
+            return vocoder(torch.from_numpy(spectrogram).T[None])
         return vocoder(torch.from_numpy(spectrogram))
 
     with torch.no_grad():
@@ -179,7 +191,8 @@ def test_vocoder_matches_the_documented_call(generated, fixtures, model_type):
     "bad",
     [np.zeros((10, 15), "float32"), np.zeros((0, 16), "float32"), [[float("nan")] * 16] * 4, {"spectrogram": [[0.0] * 16], "seed": -1}, {"spectrogram": [[0.0] * 16], "speed": 1}, "text", {"audio": [0.0]}],
 )
-def test_vocoder_bad_input_is_an_error(generated, fixtures, bad):
-    _, handler = handler_for(generated, fixtures, "speecht5_hifigan", "vocoder-")
+@pytest.mark.parametrize("model_type", ["speecht5_hifigan", "qwen2_5_omni_bigvgan"])
+def test_vocoder_bad_input_is_an_error(generated, fixtures, bad, model_type):
+    _, handler = handler_for(generated, fixtures, model_type, "vocoder-")
     result = handler(bad)
     assert result["implementation_type"] == "ERROR" and "error" in result, result

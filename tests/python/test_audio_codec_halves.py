@@ -1,9 +1,11 @@
 """audio_tokenization and latents_to_audio for codec halves saved alone (mimi_encoder, wavtokenizer_encoder,
-pocket_tts_audio_tokenizer_encoder; tests/fixtures/fixtures_codec_halves.py), against the use
+pocket_tts_audio_tokenizer_encoder, vibevoice_acoustic_tokenizer_encoder;
+tests/fixtures/fixtures_codec_halves.py), against the use
 transformers documents for them: the parent codec's feature extractor (the class transformers'
 table names for the parent model_type, at the half's config.sampling_rate; the half's own
 model_type has none), then the half itself (WavTokenizer's encoder: its `encode`; Mimi's and
-PocketTTS's: their forward, which returns the latents). The skillset gets no extractor from the
+PocketTTS's: their forward, which returns the latents; VibeVoice's: its forward on the waveform
+alone, as its tokenizer's encode calls it). The skillset gets no extractor from the
 checkpoint, so this checks that the waveform it builds is what the parent's extractor gives.
 Decoder halves (mimi_decoder, pocket_tts_audio_tokenizer_decoder) against their documented call,
 `decoder(latents).audio_values` on a [batch, hidden_size, frames] tensor (as for vocoders, the
@@ -17,7 +19,12 @@ import torch
 import transformers
 from test_audio_codec import RATE, handler_for, waves
 
-PARENTS = {"mimi_encoder": "mimi", "wavtokenizer_encoder": "wavtokenizer", "pocket_tts_audio_tokenizer_encoder": "pocket_tts_audio_tokenizer"}
+PARENTS = {
+    "mimi_encoder": "mimi",
+    "wavtokenizer_encoder": "wavtokenizer",
+    "pocket_tts_audio_tokenizer_encoder": "pocket_tts_audio_tokenizer",
+    "vibevoice_acoustic_tokenizer_encoder": "vibevoice_acoustic_tokenizer",
+}
 FEATURE_EXTRACTORS = transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
 
 
@@ -34,6 +41,10 @@ def reference(model_type, path, wave):
     with torch.no_grad():
         if model_type == "wavtokenizer_encoder":
             return model.encode(inputs["input_values"], inputs["padding_mask"]).audio_codes[0]
+        if model_type == "vibevoice_acoustic_tokenizer_encoder":
+            # As VibeVoiceAcousticTokenizerModel.encode calls its encoder: the waveform alone
+            # (loudness-normalised and padded to a hop multiple by the parent's extractor).
+            return model(inputs["input_values"]).latents[0]
         return model(inputs["input_values"], padding_mask=inputs["padding_mask"]).latents[0]
 
 
@@ -63,6 +74,9 @@ def test_encoder_half_matches_the_parent_extractor_and_the_half(generated, fixtu
     # A half has no decoder: reconstruction is a clear error, not a missing key.
     refused = handler({"audio": clips[0], "sampling_rate": rate, "reconstruct": True})
     assert refused["implementation_type"] == "ERROR" and "reconstruction" in refused["error"], refused
+    for bad in (np.zeros(0, "float32"), "not audio", {"audio": clips[0], "sampling_rate": -1}):
+        result = handler(bad)
+        assert result["implementation_type"] == "ERROR" and "error" in result, (bad, result)
 
 
 def test_encoder_half_resamples_to_its_config_rate(generated, fixtures):

@@ -16,9 +16,12 @@ CONVERTED = ["apertus1p5-vision-tokenizer", "codec-mimi_decoder", "codec-pocket_
              "vocoder-fastspeech2_conformer_hifigan", "vocoder-speecht5_hifigan"]
 # Mimi's encoder and pocket_tts's (Mimi-style) encoders: as Mimi in the OpenVINO venv (torch.export
 # cannot guard cdist over sizes read from tensor buffers; no aten::diff for the traced graph).
-# Transducers: generate() runs a per-step loop this path does not convert.
+# Transducers: generate() runs a per-step loop this path does not convert. Qwen2.5-Omni's BigVGAN:
+# its forward ends in a squeeze() of every unit axis, which the exported graph keeps as a Squeeze
+# the OpenVINO 2026.4 CPU plugin rejects at run time ("Can not clone with new dims").
 FALLBACK = ["codec-mimi_encoder", "codec-pocket_tts_audio_tokenizer", "codec-pocket_tts_audio_tokenizer_encoder",
-            "transducer-nemotron3_5_asr", "transducer-nemotron_asr_streaming", "transducer-parakeet_rnnt", "transducer-parakeet_tdt"]
+            "transducer-nemotron3_5_asr", "transducer-nemotron_asr_streaming", "transducer-parakeet_rnnt", "transducer-parakeet_tdt",
+            "vocoder-qwen2_5_omni_bigvgan"]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ import transformers
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 import cuda_check  # noqa: E402  (tests/cuda_check.py: fixture -> skillset mapping, leaf comparison)
 
-CONVERTED = ["codec-dac", "codec-encodec", "codec-xcodec", "colmodernvbert", "colpali", "colqwen2", "decision-transformer", "layoutlm-docqa",
+CONVERTED = ["codec-dac", "codec-encodec", "codec-vibevoice_acoustic_tokenizer", "codec-vibevoice_acoustic_tokenizer_decoder",
+             "codec-vibevoice_acoustic_tokenizer_encoder", "codec-xcodec", "colmodernvbert", "colpali", "colqwen2", "decision-transformer", "layoutlm-docqa",
              "layoutlmv3-docqa", "sam-wide", "slanext", "superglue", "superpoint", "swin2sr", "timesfm", "vilt-vqa", "vocoder-univnet"]
 FALLBACK = ["bark", "codec-mimi", "lightglue", "patchtst-cls", "patchtsmixer-cls", "pe-audio"]
 # DAC's extractor pads the waveform; over the padding the encoder's output is exactly 0, every

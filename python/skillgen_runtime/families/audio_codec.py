@@ -22,9 +22,10 @@ class AudioCodec(Audio, Skillset):
     tokenizer (pocket_tts_audio_tokenizer, vibevoice_acoustic_tokenizer: latents, no codes) gives
     "latents" ([frames, dims] floats per input) and "latent_shapes" in place of "codes" and
     "code_shapes"; a sigma-VAE one (vibevoice) runs with sample=False (no noise added). An encoder half saved alone
-    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder) has no extractor: the
-    waveform goes in as its parent's extractor shapes mono audio, at config.sampling_rate; no
-    reconstruction; latents as the half returns them, [dims, frames] (the parent's are transposed).
+    (mimi_encoder, wavtokenizer_encoder, pocket_tts_audio_tokenizer_encoder,
+    vibevoice_acoustic_tokenizer_encoder) has no extractor: the waveform goes through its parent's,
+    made at config.sampling_rate; no reconstruction; latents as the half returns them ([dims, frames]
+    for Mimi's and pocket_tts's, whose parents transpose them; [frames, dims] for VibeVoice's).
 
     latents_to_audio (decoder halves saved alone: mimi_decoder, pocket_tts_audio_tokenizer_decoder,
     vibevoice_acoustic_tokenizer_decoder):
@@ -32,9 +33,10 @@ class AudioCodec(Audio, Skillset):
     decoder; nested lists, array or tensor), a list of them or a [n, channels, frames] array, or
     {"latents": ...}; each runs alone through the model's forward -> output as for vocoders.
 
-    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet): a
-    spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the bins the model takes,
-    config.model_in_dim or num_mel_bins), a list of them or a [n, frames, bins] array, or
+    spectrogram_to_audio (vocoders: speecht5_hifigan, fastspeech2_conformer_hifigan, univnet,
+    qwen2_5_omni_bigvgan): a spectrogram [frames, mel bins] (nested lists, numpy array or tensor; the
+    bins the model takes, config.model_in_dim, num_mel_bins or mel_dim; BigVGAN's is the log mel its
+    token2wav DiT gives, handed over as [1, bins, frames]), a list of them or a [n, frames, bins] array, or
     {"spectrogram": ..., "seed": n}. Each runs alone through the model's forward; a vocoder that
     draws noise (UnivNet) draws it from a generator seeded with "seed" (0). -> {"audio": tensor
     [n, longest] zero-padded, "lengths", "sampling_rate" (config.sampling_rate; None where the
@@ -60,7 +62,7 @@ class AudioCodec(Audio, Skillset):
     def _load_processor(self, model, task, config):
         if task == "spectrogram_to_audio":
             # A vocoder takes the spectrogram itself; remember the bins it takes for checks.
-            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or self.MEL_BINS)
+            self.MEL_BINS = int(getattr(config, "model_in_dim", None) or getattr(config, "num_mel_bins", None) or getattr(config, "mel_dim", None) or self.MEL_BINS)
             return None
         if task == "latents_to_audio":
             # A decoder half takes latents [hidden_size, frames] itself (its docstring's shape).
@@ -68,11 +70,26 @@ class AudioCodec(Audio, Skillset):
             return None
         mapping = self.transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES
         if getattr(config, "model_type", None) not in mapping:
-            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; the
-            # parent's (EnCodec's, WavTokenizer's) only shapes mono audio to [1, 1, samples].
+            # A codec half saved alone (mimi_encoder, ...): its model_type has no extractor; its
+            # parent's, made at the half's rate (None where transformers names none: raw mono audio).
             self.HALF = True
-            return None
+            return self._parent_extractor(config, mapping)
         return super()._load_processor(model, task, config)
+
+    def _parent_extractor(self, config, mapping):
+        """The feature extractor of the model_type whose transformers module defines the half's
+        config (vibevoice_acoustic_tokenizer for vibevoice_acoustic_tokenizer_encoder, mimi for
+        mimi_encoder), at config.sampling_rate: the half gets its audio as the parent's
+        encoder does (VibeVoice's extractor normalises the loudness; EnCodec's only shapes it)."""
+        module = type(config).__module__.split(".")
+        if len(module) < 3 or module[:2] != ["transformers", "models"]:
+            return None
+        to_module = self.transformers.models.auto.configuration_auto.model_type_to_module_name
+        for parent, class_name in mapping.items():
+            if parent != config.model_type and to_module(parent) == module[2] and hasattr(self.transformers, class_name):
+                rate = getattr(config, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
+                return getattr(self.transformers, class_name)(sampling_rate=rate)
+        return None
 
     def _split_input(self, task, x):
         if task in ("spectrogram_to_audio", "latents_to_audio"):
@@ -139,8 +156,9 @@ class AudioCodec(Audio, Skillset):
             rate = getattr(extractor, "sampling_rate", None) or self.TARGET_SAMPLING_RATE
         waves = self._decode_audio(batch, options, rate)
         # Only what forward takes: extractors also return a padding_mask that some codecs (DAC)
-        # have no parameter for.
-        accepted = inspect.signature(model.forward).parameters
+        # have no parameter for. The waveform (input_values) is kept: _forward passes it
+        # positionally where forward calls it otherwise (VibeVoice's encoder half: hidden_states).
+        accepted = set(inspect.signature(model.forward).parameters) | {"input_values"}
         encoded = []
         for wave in waves:
             if extractor is None:
@@ -163,7 +181,11 @@ class AudioCodec(Audio, Skillset):
             # Noise-drawing vocoders (UnivNet) draw noise [1, frames, model_in_channels] when given
             # none: drawn here as the model draws it, from a generator seeded with "seed", so equal
             # inputs give equal audio and the call is all tensors (what OpenVINO converts).
-            noisy = "noise_sequence" in inspect.signature(model.forward).parameters
+            parameters = inspect.signature(model.forward).parameters
+            noisy = "noise_sequence" in parameters
+            # Qwen2.5-Omni's BigVGAN takes its `mel_spectrogram` [batch, bins, frames] (what its
+            # token2wav DiT hands it), not [frames, bins].
+            bins_first = "mel_spectrogram" in parameters
             outputs = []
             for spectrogram in inputs["spectrograms"]:
                 kwargs = {}
@@ -171,6 +193,8 @@ class AudioCodec(Audio, Skillset):
                     generator = self.torch.Generator(device=spectrogram.device).manual_seed(options.get("seed", 0))
                     shape = (1, spectrogram.shape[0], model.config.model_in_channels)
                     kwargs["noise_sequence"] = self.torch.randn(shape, generator=generator, dtype=spectrogram.dtype, device=spectrogram.device)
+                if bins_first:
+                    spectrogram = spectrogram.transpose(0, 1)[None]
                 output = model(spectrogram, **kwargs)
                 outputs.append(output if hasattr(output, "reshape") else output[0])
             return outputs
@@ -178,8 +202,16 @@ class AudioCodec(Audio, Skillset):
         # sample=False: the encoder's own latents, so equal audio gives equal latents.
         import inspect
 
-        kwargs = {"sample": False} if "sample" in inspect.signature(model.forward).parameters else {}
-        return [model(**features, **kwargs) for features in inputs["encoded"]]
+        parameters = inspect.signature(model.forward).parameters
+        kwargs = {"sample": False} if "sample" in parameters else {}
+        if "input_values" in parameters:
+            return [model(**features, **kwargs) for features in inputs["encoded"]]
+        # The waveform as forward's first parameter, whatever forward names it.
+        outputs = []
+        for features in inputs["encoded"]:
+            rest = {k: v for k, v in features.items() if k != "input_values"}
+            outputs.append(model(features["input_values"], **rest, **kwargs))
+        return outputs
 
     def _postprocess(self, task, model, extractor, inputs, outputs, single, options):
         if task in ("spectrogram_to_audio", "latents_to_audio"):
