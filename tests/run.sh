@@ -34,6 +34,9 @@ tests/python-env.sh --openvino python -c 'import transformers, optimum.intel; pr
 step "ruff check python/ (the skillsets' runtime, python/ruff.toml)"
 tests/python-env.sh ruff check --no-cache python
 
+step "ruff check tests/ scripts/ benches/ (tests/ruff.toml: the runtime's rules)"
+tests/python-env.sh ruff check --no-cache --config tests/ruff.toml tests scripts benches
+
 step "cargo test --workspace"
 # The Python toolchain on PATH lets Rust tests run ruff on generated files.
 tests/python-env.sh cargo test --workspace --quiet

@@ -10,11 +10,12 @@ Qwen2.5-Omni's BigVGAN as its token2wav model calls it, on the mel [1, bins, fra
 here from a models.toml naming only their model_type."""
 import os
 
-import expect
 import numpy as np
 import pytest
 import torch
 import transformers
+
+import expect
 
 RATE = 16000
 

@@ -12,11 +12,12 @@ Decoder halves (mimi_decoder, pocket_tts_audio_tokenizer_decoder) against their 
 reference is the model's own documented call: there is no pipeline)."""
 import os
 
-import expect
 import numpy as np
 import pytest
 import torch
 import transformers
+
+import expect
 from test_audio_codec import RATE, handler_for, waves
 
 PARENTS = {

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 import torch
 import transformers
+
 from conftest import ROOT, SKILLSETS
 from expect import page_image, random_image
 

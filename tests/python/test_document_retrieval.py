@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 import transformers
+
 from expect import random_image
 
 QUERIES = ["the cat sat on the mat", "paris is the capital of france", "machine learning"]

@@ -16,6 +16,7 @@ import os
 import numpy as np
 import pytest
 import torch
+
 from expect import close, differ
 
 transformers = pytest.importorskip("transformers")

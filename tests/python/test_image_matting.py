@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 import transformers
-from expect import random_image
 from PIL import Image
+
+from expect import random_image
 
 
 def trimap(height=40, width=50, shift=0):

@@ -14,7 +14,6 @@ from PIL import Image
 import expect
 
 
-
 def images():
     rng = np.random.RandomState(1)
     return [Image.fromarray((rng.rand(13, 18, 3) * 255).astype("uint8")), Image.fromarray((rng.rand(16, 11, 3) * 255).astype("uint8"))]

@@ -10,6 +10,7 @@ import os
 import pytest
 import torch
 import transformers
+
 from expect import random_image
 
 

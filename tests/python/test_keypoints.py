@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import transformers
+
 from expect import random_image
 
 MODELS = {"superpoint": "magic-leap-community/superpoint", "superglue": "magic-leap-community/superglue_outdoor", "lightglue": "ETH-CVG/lightglue_superpoint"}

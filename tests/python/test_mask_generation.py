@@ -15,7 +15,6 @@ from PIL import Image
 import expect
 
 
-
 def image(seed=2, size=(40, 50)):
     return Image.fromarray((np.random.RandomState(seed).rand(*size, 3) * 255).astype("uint8"))
 

@@ -5,7 +5,6 @@ endpoint on the tiny fixtures: every output leaf (floats within 1e-4 of the sign
 ids and boxes equal), on the sample and on a second, different input (whose outputs must differ
 from the sample's, so a constant output cannot pass), and on a batch of 16."""
 import os
-import random
 import time
 
 import numpy as np

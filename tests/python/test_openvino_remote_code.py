@@ -5,7 +5,7 @@ venv (tests/requirements-openvino.txt) with the other test_openvino*.py files.""
 from test_remote_code import BERT, BERT_COMMIT, CUSTOM_COMMIT, generated, loaders, resources, skill_class  # noqa: F401
 
 
-def test_openvino_export_carries_the_revision_and_skips_host_helpers_that_cannot(generated, loaders, tmp_path):
+def test_openvino_export_carries_the_revision_and_skips_host_helpers_that_cannot(generated, loaders, tmp_path):  # noqa: F811 (fixtures)
     helper_calls = []
 
     def helper(name):

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import torch
+
 from expect import _image, close, differ, pairs
 
 transformers = pytest.importorskip("transformers")

@@ -341,7 +341,7 @@ def test_converted_model_refuses_model_methods_it_does_not_convert(tmp_path):
     tiny = Tiny().eval()
     proxy = ConvertedModel(tiny, torch, None, "CPU", {}, str(tmp_path))
     with pytest.raises(AttributeError, match="Tiny.embed is not converted to OpenVINO"):
-        proxy.embed
+        _ = proxy.embed
     assert not hasattr(proxy, "embed")
     # encode is the converted wrapper (the torch method's signature), not the torch bound method.
     assert proxy.encode.__name__ == "encode" and getattr(proxy.encode, "__self__", None) is not tiny
@@ -351,5 +351,5 @@ def test_converted_model_refuses_model_methods_it_does_not_convert(tmp_path):
     config = transformers.SamConfig(vision_config={"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "output_channels": 8, "global_attn_indexes": [0], "image_size": 64, "patch_size": 16, "mlp_dim": 16})
     sam = ConvertedModel(transformers.SamModel(config).eval(), torch, None, "CPU", {}, str(tmp_path))
     with pytest.raises(AttributeError, match="SamModel.get_image_embeddings is not converted"):
-        sam.get_image_embeddings
+        _ = sam.get_image_embeddings
     assert sam.config is config and sam.can_generate() is False

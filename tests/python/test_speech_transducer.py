@@ -4,11 +4,12 @@ automatic-speech-recognition pipeline, which serves these models. Skillsets are 
 binary (conftest.generated_skillset), over the runtime under test."""
 import os
 
-import expect
 import numpy as np
 import pytest
 import torch
 import transformers
+
+import expect
 
 RATE = 16000
 MODEL_TYPES = ["nemotron3_5_asr", "nemotron_asr_streaming", "parakeet_rnnt", "parakeet_tdt"]

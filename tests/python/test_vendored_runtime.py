@@ -137,7 +137,7 @@ def test_three_loading_modes_run_real_handlers_from_the_vendored_folder(vendored
 
 def test_package_mode_queue_is_the_hosts(vendored):
     package, _ = vendored
-    cls = getattr(importlib.import_module(package + ".worker.skillset.hf_bert"), "hf_bert")
+    cls = importlib.import_module(package + ".worker.skillset.hf_bert").hf_bert
     _, _, _, queue, _ = cls({}, {"mock": True}).init_cpu("m", "cpu", "cpu")
     assert type(queue).__module__ == package + ".worker.anyio_queue"
 
