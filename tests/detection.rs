@@ -492,7 +492,15 @@ fn every_model_type_of_the_pinned_transformers_resolves_or_says_why_not() {
             .unwrap_err()
     };
     assert!(why("sam_mask_decoder").contains("no model class"));
-    assert!(why("autoformer").contains("takes `past_values`"));
+    assert!(why("blip_2_qformer").contains("takes `query_embeds`"));
+    // Probabilistic forecasters: served through their curated head, which no auto table lists.
+    for mt in ["autoformer", "informer", "time_series_transformer"] {
+        assert_eq!(
+            get(mt),
+            (Family::TimeSeries, Task::TimeSeriesProbabilisticForecasting),
+            "{mt}"
+        );
+    }
     // Audio codecs (waveform in through their feature extractor, `audio_codes` out) are served;
     // one that also needs other inputs (xcodec2: `input_features`) is not. Encoder halves saved
     // alone (no extractor of their own: their parent's runs) are served too, VibeVoice's (its
@@ -860,6 +868,22 @@ fn task_defining_heads_never_fall_back_to_the_base_task() {
             "google/timesfm-2.0-500m-pytorch",
             r#"{"model_type": "timesfm", "architectures": ["TimesFmModelForPrediction"]}"#,
             "timesfm:time_series/time_series_forecasting",
+        ),
+        (
+            // In no auto table: served through the model_type's curated head (data/detection.toml).
+            "huggingface/informer-tourism-monthly",
+            r#"{"model_type": "informer", "architectures": ["InformerForPrediction"]}"#,
+            "informer:time_series/time_series_probabilistic_forecasting",
+        ),
+        (
+            "huggingface/autoformer-tourism-monthly",
+            r#"{"model_type": "autoformer", "architectures": ["AutoformerForPrediction"]}"#,
+            "autoformer:time_series/time_series_probabilistic_forecasting",
+        ),
+        (
+            "huggingface/time-series-transformer-tourism-monthly",
+            r#"{"model_type": "time_series_transformer", "architectures": ["TimeSeriesTransformerForPrediction"]}"#,
+            "time_series_transformer:time_series/time_series_probabilistic_forecasting",
         ),
     ];
     for (id, json, want) in served {

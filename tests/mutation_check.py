@@ -593,12 +593,12 @@ _mutant_wrap({cls}, "_preprocess", _make)
 """,
     ),
     "shift_forecast": (
-        "shifts the forecast: every predicted horizon rolled one step (mean and quantiles)",
+        "shifts the forecast: every predicted horizon rolled one step (mean, median and quantiles)",
         """
 def _make(original):
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
         result = original(self, task, model, processor, inputs, outputs, single, options)
-        for key in ("mean_predictions", "full_predictions"):
+        for key in ("mean_predictions", "full_predictions", "median_predictions", "quantile_predictions"):
             if hasattr(result.get(key), "roll"):
                 result[key] = result[key].roll(1, dims=1)
         return result
@@ -615,6 +615,39 @@ def _make(original):
     def _preprocess(self, task, processor, batch, options, device, model):
         options = {{k: v for k, v in options.items() if k != "freq"}}
         return original(self, task, processor, batch, options, device, model)
+    return _preprocess
+
+
+_mutant_wrap({cls}, "_preprocess", _make)
+""",
+    ),
+    "ignore_seed": (
+        "ignores the seed option: every sampled forecast drawn after the default seed (the result still reports the one asked)",
+        """
+def _make(original):
+    def _forward(self, task, model, inputs, options):
+        options = {{k: v for k, v in options.items() if k != "seed"}}
+        return original(self, task, model, inputs, options)
+    return _forward
+
+
+_mutant_wrap({cls}, "_forward", _make)
+""",
+    ),
+    "ignore_time_features": (
+        "ignores the time features: past and future time features zeroed after preprocessing (sampled forecasts)",
+        """
+def _make(original):
+    def _preprocess(self, task, processor, batch, options, device, model):
+        inputs = original(self, task, processor, batch, options, device, model)
+        found = False
+        for tensors in inputs if isinstance(inputs, list) else []:
+            for key in ("past_time_features", "future_time_features"):
+                if isinstance(tensors, dict) and key in tensors:
+                    tensors[key] = tensors[key] * 0
+                    found = True
+        assert found or task != "time_series_probabilistic_forecasting", "mutant: no time features in the inputs"
+        return inputs
     return _preprocess
 
 
@@ -711,7 +744,7 @@ FAMILIES = {
     "keypoints": ("Keypoints", ["ignore_input", "swap_rows", "drop_point", "swap_sizes", "skip_rescale"]),
     "pose_estimation": ("PoseEstimation", ["ignore_input", "swap_rows", "drop_point", "ignore_person_boxes", "swap_box_xy", "skip_normalization"]),
     "image_matting": ("ImageMatting", ["ignore_input", "swap_rows", "ignore_trimap", "swap_sizes", "skip_normalization"]),
-    "time_series": ("TimeSeries", ["ignore_input", "swap_rows", "drop_label", "shift_forecast", "ignore_freq"]),
+    "time_series": ("TimeSeries", ["ignore_input", "swap_rows", "drop_label", "shift_forecast", "ignore_freq", "ignore_seed", "ignore_time_features"]),
     "trajectory": ("Trajectory", ["ignore_input", "swap_rows", "ignore_returns", "ignore_timesteps"]),
     "audio_codec": ("AudioCodec", ["ignore_input", "swap_rows", "drop_codebook", "silence"]),
     "speech_transducer": ("SpeechTransducer", ["ignore_input", "swap_rows", "drop_character"]),
@@ -778,7 +811,8 @@ SELECTIONS = {
     "keypoints": [("test_keypoints.py", "matches_the")],
     "pose_estimation": [("test_pose_estimation.py", "top_down_recipe or threshold_drops")],
     "image_matting": [("test_image_matting.py", "docs_recipe")],
-    "time_series": [("test_time_series.py", "forecast_matches or frequency_option or classification_matches or regression_matches")],
+    "time_series": [("test_time_series.py", "forecast_matches or frequency_option or classification_matches or regression_matches"),
+                    ("test_time_series_probabilistic.py", "sampled_forecast_matches or seed_option or time_features_reach or missing_values_are")],
     "trajectory": [("test_trajectory.py", "matches_the_model_call")],
     "audio_codec": [("test_audio_codec.py", "documented_encode_decode or codes_alone or vocoder_matches"),
                     ("test_audio_codec_halves.py", "parent_extractor or documented_call")],

@@ -93,6 +93,11 @@ pub fn zero_shot_detection(model_type: &str) -> bool {
 /// (`AlignVisionModel`) where the task's row says `AutoModel`.
 pub fn loaded_auto_class(family: Family, task: Task, model_type: &str) -> &'static str {
     let row = task_row(family, task);
+    if let Some((head, _, _)) =
+        override_head(model_type).filter(|(_, f, t)| *f == family && *t == task)
+    {
+        return head;
+    }
     let info = table().model_types.get(model_type);
     if let Some(head) = row
         .head_table
@@ -292,6 +297,17 @@ pub struct Override {
     pub family: Family,
     pub task: Task,
     pub reason: String,
+    /// The model_type's head class that serves `task` where no auto table lists it (one of its
+    /// `unlisted_heads`: AutoformerForPrediction): the file loads it, takes a checkpoint saved
+    /// with it as `task`, and no longer refuses it. Its other unlisted heads stay refused.
+    #[serde(default)]
+    pub head: Option<String>,
+}
+
+/// The curated head of `model_type` (its override's `head`) and the task it serves.
+pub fn override_head(model_type: &str) -> Option<(&'static str, Family, Task)> {
+    let o = rules().overrides.get(model_type)?;
+    o.head.as_deref().map(|h| (h, o.family, o.task))
 }
 
 /// transformers' auto tables (generated data, embedded at build time).
@@ -889,6 +905,10 @@ fn head_step(
                 });
                 break;
             }
+            // The model_type's curated head (an override's `head`): the override's task.
+            None if override_head(model_type).is_some_and(|(h, _, _)| h == *arch) => {
+                recognised = true;
+            }
             None if request.task.is_none()
                 && table()
                     .model_types
@@ -1191,6 +1211,12 @@ pub fn head_tasks(model_type: &str, family: Family) -> Vec<(String, Task)> {
             HeadKind::Unserved(_) => unserved.push(class),
         }
     }
+    // The curated head no table lists (an override's `head`).
+    if let Some((head, _, task)) = override_head(model_type).filter(|(_, f, _)| *f == family) {
+        if !out.iter().any(|(c, _)| c == head) {
+            out.push((head.to_string(), task));
+        }
+    }
     out.sort();
     out
 }
@@ -1222,7 +1248,7 @@ pub fn unserved_heads(model_type: &str, family: Family) -> Vec<(String, String)>
     }
     // Heads no auto table lists: their task cannot be told, so a file refuses them at load too.
     for class in &info.unlisted_heads {
-        if !out.iter().any(|(c, _)| c == class) {
+        if !out.iter().any(|(c, _)| c == class) && !served.iter().any(|(c, _)| c == class) {
             out.push((
                 class.clone(),
                 "(none: no auto table lists this head)".to_string(),
@@ -1320,7 +1346,45 @@ mod tests {
                 "override for unknown model_type {mt}"
             );
             assert!(o.family.tasks().contains(&o.task));
+            if let Some(head) = &o.head {
+                assert!(
+                    t.model_types[mt].unlisted_heads.contains(head),
+                    "override head {head} is not one of {mt}'s unlisted heads"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn a_curated_head_is_loaded_and_served_only_for_its_task() {
+        let task = Task::TimeSeriesProbabilisticForecasting;
+        // The override's head (no auto table lists it) is what the file loads for its task, the
+        // head the file serves as that task, and no longer an unserved head.
+        assert_eq!(
+            loaded_auto_class(Family::TimeSeries, task, "informer"),
+            "InformerForPrediction"
+        );
+        assert_eq!(
+            head_tasks("informer", Family::TimeSeries),
+            vec![("InformerForPrediction".to_string(), task)]
+        );
+        assert!(unserved_heads("informer", Family::TimeSeries).is_empty());
+        // Other tasks and model types are untouched: patchtst's unlisted heads stay refused.
+        assert_eq!(
+            loaded_auto_class(
+                Family::TimeSeries,
+                Task::TimeSeriesClassification,
+                "informer"
+            ),
+            "AutoModelForTimeSeriesClassification"
+        );
+        assert_eq!(
+            loaded_auto_class(Family::TimeSeries, task, "patchtst"),
+            "AutoModelForTimeSeriesProbabilisticForecasting"
+        );
+        assert!(unserved_heads("patchtst", Family::TimeSeries)
+            .iter()
+            .any(|(c, _)| c == "PatchTSTForPrediction"));
     }
 
     #[test]

@@ -100,6 +100,7 @@ name_enum! {
         TimeSeriesForecasting => "time_series_forecasting",
         TimeSeriesClassification => "time_series_classification",
         TimeSeriesRegression => "time_series_regression",
+        TimeSeriesProbabilisticForecasting => "time_series_probabilistic_forecasting",
         TableRecognition => "table_recognition",
         ActionPrediction => "action_prediction",
         PoseEstimation => "pose_estimation",

@@ -1,7 +1,8 @@
 """The time series family: point and quantile forecasts of univariate series
-(MODEL_FOR_TIME_SERIES_PREDICTION: TimesFM, TimesFM 2.5), and classification / regression of
+(MODEL_FOR_TIME_SERIES_PREDICTION: TimesFM, TimesFM 2.5), classification / regression of
 fixed-length multivariate windows (MODEL_FOR_TIME_SERIES_CLASSIFICATION / _REGRESSION: PatchTST,
-PatchTSMixer)."""
+PatchTSMixer), and sampled probabilistic forecasts (the *ForPrediction heads of Autoformer,
+Informer and the Time Series Transformer: `generate()` draws paths from a distribution head)."""
 
 import math
 
@@ -18,6 +19,16 @@ FORECAST_OPTIONS = ("freq", "window_size", "forecast_context_len", "truncate_neg
 # PatchTSMixer: prediction_outputs).
 CLASSIFICATION_OUTPUTS = ("prediction_logits", "prediction_outputs")
 
+# time_series_probabilistic_forecasting: the fields of one series (generate()'s arguments), its
+# options, the seed torch's generator gets before each series' generate() when none is given, and
+# the quantiles of the sampled paths reported when none are asked for.
+PROBABILISTIC = "time_series_probabilistic_forecasting"
+SERIES_FIELDS = ("past_values", "past_time_features", "future_time_features", "past_observed_mask",
+                 "static_categorical_features", "static_real_features")
+PROBABILISTIC_OPTIONS = ("seed", "quantiles", "return_samples")
+DEFAULT_SEED = 0
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
 
 class TimeSeries(Labels, Skillset):
     """Time series forecasting skillset: past values → the model's forecast over its horizon.
@@ -30,6 +41,20 @@ class TimeSeries(Labels, Skillset):
     so a forecast would otherwise depend on the other series. Result: {"mean_predictions":
     tensor [n, horizon], "full_predictions": tensor [n, horizon, 1 + len(quantiles)] (the mean,
     then the quantiles), "quantiles": [...], "horizon": h, "count": n}, the model's own outputs.
+
+    time_series_probabilistic_forecasting (Autoformer, Informer, Time Series Transformer): one dict
+    {"past_values": [t] (or [t][input_size]), "past_time_features": [t][f], "future_time_features":
+    [prediction_length][f], "past_observed_mask" (optional, default all ones), "static_categorical_features",
+    "static_real_features" (each exactly when the config has them), options "seed" (int, default 0),
+    "quantiles" (default [0.1, 0.5, 0.9]), "return_samples" (bool)} or a list of such dicts, each
+    run alone; t = context_length + max(lags_sequence), f = num_time_features +
+    num_dynamic_real_features. A NaN in past_values is a missing value: 0 with mask 0, as the
+    models' docs ask. Each series' `model.generate(...)` runs after torch.manual_seed(seed) (the
+    global generator state is restored after), so a forecast is reproducible per seed and device
+    and does not depend on the other series. Result: {"mean_predictions", "median_predictions":
+    [n, prediction_length] (or [n, prediction_length, input_size]), "quantile_predictions": [n,
+    prediction_length(, input_size), len(quantiles)], "quantiles", "samples" (with return_samples:
+    [n, num_parallel_samples, prediction_length(, input_size)]), "num_samples", "seed", "horizon", "count"}.
 
     time_series_classification / time_series_regression: one window [time][channels] (a 1-D list
     is one univariate window), a list of windows ([batch][time][channels]), or {"past_values":
@@ -55,9 +80,42 @@ class TimeSeries(Labels, Skillset):
         length, channels = getattr(config, "context_length", None), getattr(config, "num_input_channels", None)
         if length and channels:
             self._sample_window = (int(length), int(channels))
+        if task == PROBABILISTIC:
+            self._forecaster = self._forecaster_sizes(config)
         return None
 
+    @staticmethod
+    def _forecaster_sizes(config):
+        """What generate() needs of one series, from the config (transformers' own sizes:
+        _past_length = context_length + max(lags_sequence); time features num_time_features +
+        num_dynamic_real_features wide)."""
+        lags = list(getattr(config, "lags_sequence", None) or [0])
+        return {
+            "past_length": int(config.context_length) + int(max(lags)),
+            "prediction_length": int(config.prediction_length),
+            "time_features": int(getattr(config, "num_time_features", 0) or 0) + int(getattr(config, "num_dynamic_real_features", 0) or 0),
+            "input_size": int(getattr(config, "input_size", 1) or 1),
+            "cardinality": [int(c) for c in (getattr(config, "cardinality", None) or [])][: int(getattr(config, "num_static_categorical_features", 0) or 0)],
+            "static_real": int(getattr(config, "num_static_real_features", 0) or 0),
+        }
+
     def _sample_input(self, task):
+        if task == PROBABILISTIC:
+            # Sized to the loaded model (mock mode has no config: a small univariate one).
+            sizes = getattr(self, "_forecaster", None) or {"past_length": 10, "prediction_length": 2, "time_features": 1,
+                                                          "input_size": 1, "cardinality": [], "static_real": 0}
+            t, h, f, d = sizes["past_length"], sizes["prediction_length"], sizes["time_features"], sizes["input_size"]
+            value = (lambda i: math.sin(i / 3.0) + 2.0) if d == 1 else (lambda i: [math.sin(i / 3.0 + c) + 2.0 for c in range(d)])
+            item = {
+                "past_values": [value(i) for i in range(t)],
+                "past_time_features": [[(i + k) / (t + h) for k in range(f)] for i in range(t)],
+                "future_time_features": [[(t + i + k) / (t + h) for k in range(f)] for i in range(h)],
+            }
+            if sizes["cardinality"]:
+                item["static_categorical_features"] = [0] * len(sizes["cardinality"])
+            if sizes["static_real"]:
+                item["static_real_features"] = [0.0] * sizes["static_real"]
+            return item
         if task != "time_series_forecasting":
             # Sized to the loaded model (mock mode has no config: 8 steps of one channel).
             length, channels = getattr(self, "_sample_window", (8, 1))
@@ -96,6 +154,12 @@ class TimeSeries(Labels, Skillset):
         return values
 
     def _split_input(self, task, x):
+        if task == PROBABILISTIC:
+            if isinstance(x, (list, tuple)):
+                batch, single, options = self._dict_items(x, self._one_series, "'past_values', 'past_time_features' and 'future_time_features'")
+            else:
+                batch, single, options = self._one_series(x)
+            return batch, single, self._probabilistic_options(options)
         if task != "time_series_forecasting":
             allowed = ("top_k",) if task == "time_series_classification" else ()
             x, options = self._dict_input(x, "past_values", allowed=allowed)
@@ -123,6 +187,10 @@ class TimeSeries(Labels, Skillset):
         return batch, single, options
 
     def _preprocess(self, task, processor, batch, options, device, model):
+        if task == PROBABILISTIC:
+            sizes = self._forecaster_sizes(model.config)
+            dtype = next(model.parameters()).dtype
+            return [self._series_tensors(item, i, sizes, dtype, device) for i, item in enumerate(batch)]
         if task != "time_series_forecasting":
             dtype = next(model.parameters()).dtype
             return {"past_values": self.torch.tensor(batch, dtype=dtype, device=device)}
@@ -137,6 +205,19 @@ class TimeSeries(Labels, Skillset):
         return {"series": series, "options": options}
 
     def _forward(self, task, model, inputs, options):
+        if task == PROBABILISTIC:
+            # One generate() per series, each after the same seed: its samples depend on neither the
+            # batch nor the calls before it. fork_rng restores the global generator afterwards.
+            torch = self.torch
+            seed = options.get("seed", DEFAULT_SEED)
+            outputs = []
+            for tensors in inputs:
+                device = tensors["past_values"].device
+                devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(seed)
+                    outputs.append(model.generate(**tensors))
+            return outputs
         if task != "time_series_forecasting":
             # Windows are scaled one by one inside the heads: the batch runs as one.
             return model(past_values=inputs["past_values"])
@@ -149,6 +230,8 @@ class TimeSeries(Labels, Skillset):
         return outputs
 
     def _postprocess(self, task, model, processor, inputs, outputs, single, options):
+        if task == PROBABILISTIC:
+            return self._sampled_forecast(outputs, options)
         if task == "time_series_classification":
             logits = next(getattr(outputs, key) for key in CLASSIFICATION_OUTPUTS if getattr(outputs, key, None) is not None)
             return self._classification_result(model, logits, options)
@@ -175,4 +258,124 @@ class TimeSeries(Labels, Skillset):
             return self._mock_classification(len(batch), options)
         if task == "time_series_regression":
             return {"regression_outputs": [[] for _ in batch], "count": len(batch)}
+        if task == PROBABILISTIC:
+            return {"mean_predictions": [[] for _ in batch], "median_predictions": [[] for _ in batch], "quantile_predictions": [[] for _ in batch],
+                    "quantiles": options["quantiles"], "seed": options["seed"], "num_samples": 0, "horizon": 0, "count": len(batch)}
         return {"mean_predictions": [[] for _ in batch], "full_predictions": [[] for _ in batch], "quantiles": [], "horizon": 0, "count": len(batch)}
+
+    # ---- time_series_probabilistic_forecasting ----------------------------------------------------
+
+    def _one_series(self, item):
+        if not isinstance(item, dict):
+            raise SkillInputError("expected {'past_values': ..., 'past_time_features': ..., 'future_time_features': ...}; got " + type(item).__name__)
+        unknown = sorted(k for k in item if k not in SERIES_FIELDS + PROBABILISTIC_OPTIONS)
+        missing = [k for k in SERIES_FIELDS[:3] if k not in item]
+        if unknown or missing:
+            raise SkillInputError("a series has the keys " + repr(SERIES_FIELDS) + " (the last three optional) and options "
+                                  + repr(PROBABILISTIC_OPTIONS) + "; unknown " + repr(unknown) + ", missing " + repr(missing))
+        series = {k: item[k] for k in SERIES_FIELDS if item.get(k) is not None}
+        return [series], True, {k: item[k] for k in PROBABILISTIC_OPTIONS if k in item}
+
+    @staticmethod
+    def _probabilistic_options(options):
+        seed = options.get("seed", DEFAULT_SEED)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SkillInputError("seed must be a non-negative int, not " + repr(seed))
+        quantiles = options.get("quantiles", DEFAULT_QUANTILES)
+        if isinstance(quantiles, (int, float)) and not isinstance(quantiles, bool):
+            quantiles = [quantiles]
+        if (not isinstance(quantiles, (list, tuple)) or not quantiles
+                or any(isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 <= q <= 1.0 for q in quantiles)):
+            raise SkillInputError("quantiles must be a non-empty list of numbers in [0, 1], not " + repr(quantiles))
+        return_samples = options.get("return_samples", False)
+        if not isinstance(return_samples, bool):
+            raise SkillInputError("return_samples must be true or false, not " + repr(return_samples))
+        return {"seed": seed, "quantiles": [float(q) for q in quantiles], "return_samples": return_samples}
+
+    @staticmethod
+    def _array(value, name, index, shape, allow_nan=False):
+        """value as a float64 array of `shape` (a trailing 1 may be left out), else a SkillInputError
+        naming the field, the series and the expected shape."""
+        import numpy as np
+
+        where = name + " of series " + str(index)
+        expected = "[" + "][".join(str(n) for n in shape) + "]"
+        if isinstance(value, (str, bytes, bool, dict)):
+            raise SkillInputError(where + " must be numbers shaped " + expected + ", not " + type(value).__name__)
+        try:
+            array = np.asarray(value.detach().cpu().double() if hasattr(value, "detach") else value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise SkillInputError(where + " must be numbers shaped " + expected + " (" + str(e) + ")")
+        if array.ndim == len(shape) - 1 and shape[-1] == 1:
+            array = array[..., None]
+        if array.shape != tuple(shape):
+            raise SkillInputError(where + " has shape " + str(list(array.shape)) + "; this model needs " + expected)
+        bad = ~np.isfinite(array) & ~(np.isnan(array) if allow_nan else np.zeros(array.shape, dtype=bool))
+        if bad.any():
+            raise SkillInputError(where + (" holds an infinite value" if allow_nan else " holds a NaN or infinite value"))
+        return array
+
+    def _series_tensors(self, item, index, sizes, dtype, device):
+        """One series' generate() arguments as tensors with a batch of one, checked against the
+        model's sizes (each error names the field and the length it needs)."""
+        import numpy as np
+
+        torch = self.torch
+        t, h, f, d = sizes["past_length"], sizes["prediction_length"], sizes["time_features"], sizes["input_size"]
+        value_shape = (t,) if d == 1 else (t, d)
+        values = self._array(item["past_values"], "past_values", index, value_shape, allow_nan=True)
+        if "past_observed_mask" in item:
+            mask = self._array(item["past_observed_mask"], "past_observed_mask", index, value_shape)
+            if not np.isin(mask, (0.0, 1.0)).all():
+                raise SkillInputError("past_observed_mask of series " + str(index) + " must hold only 0 and 1")
+        else:
+            mask = np.ones(value_shape)
+        # A NaN is a missing value: transformers' models take it as 0 with observed mask 0.
+        missing = np.isnan(values)
+        values, mask = np.where(missing, 0.0, values), np.where(missing, 0.0, mask)
+        tensors = {
+            "past_values": torch.tensor(values[None], dtype=dtype, device=device),
+            "past_time_features": torch.tensor(self._array(item["past_time_features"], "past_time_features", index, (t, f))[None], dtype=dtype, device=device),
+            "future_time_features": torch.tensor(self._array(item["future_time_features"], "future_time_features", index, (h, f))[None], dtype=dtype, device=device),
+            "past_observed_mask": torch.tensor(mask[None], dtype=dtype, device=device),
+        }
+        cardinality = sizes["cardinality"]
+        for field, count in (("static_categorical_features", len(cardinality)), ("static_real_features", sizes["static_real"])):
+            if field in item and not count:
+                raise SkillInputError("series " + str(index) + " has " + field + ", which this model does not take (its config has none)")
+        if cardinality:
+            if "static_categorical_features" not in item:
+                raise SkillInputError("series " + str(index) + " needs static_categorical_features: " + str(len(cardinality)) + " ints, below " + repr(cardinality))
+            codes = item["static_categorical_features"]
+            codes = codes.tolist() if hasattr(codes, "tolist") else codes
+            if (not isinstance(codes, (list, tuple)) or len(codes) != len(cardinality)
+                    or any(isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < n for c, n in zip(codes, cardinality))):
+                raise SkillInputError("static_categorical_features of series " + str(index) + " must be " + str(len(cardinality))
+                                      + " ints, each below its cardinality " + repr(cardinality) + "; got " + repr(codes))
+            tensors["static_categorical_features"] = torch.tensor([list(codes)], dtype=torch.long, device=device)
+        if sizes["static_real"]:
+            if "static_real_features" not in item:
+                raise SkillInputError("series " + str(index) + " needs static_real_features: " + str(sizes["static_real"]) + " numbers")
+            real = self._array(item["static_real_features"], "static_real_features", index, (sizes["static_real"],))
+            tensors["static_real_features"] = torch.tensor(real[None], dtype=dtype, device=device)
+        return tensors
+
+    def _sampled_forecast(self, outputs, options):
+        torch = self.torch
+        samples = torch.cat([output.sequences for output in outputs]).float().cpu()  # [n, S, H(, d)]
+        quantiles = options.get("quantiles", list(DEFAULT_QUANTILES))
+        levels = torch.tensor(quantiles, dtype=samples.dtype)
+        result = {
+            "mean_predictions": samples.mean(dim=1),
+            "median_predictions": samples.quantile(0.5, dim=1),
+            # torch.quantile puts the levels first: moved last ([n, H(, d), q]).
+            "quantile_predictions": samples.quantile(levels, dim=1).movedim(0, -1),
+            "quantiles": quantiles,
+            "seed": options.get("seed", DEFAULT_SEED),
+            "num_samples": int(samples.shape[1]),
+            "horizon": int(samples.shape[2]),
+            "count": int(samples.shape[0]),
+        }
+        if options.get("return_samples"):
+            result["samples"] = samples
+        return result
