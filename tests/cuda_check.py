@@ -43,7 +43,6 @@ METADATA = {"elapsed_time", "device", "hardware_label", "backend", "backend_note
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import expect  # noqa: E402  (tests/python/expect.py: the suite's result comparison helpers)
 
-
 # Fixtures whose family the default models.toml does not name: the [[model]] entry (id, model_type
 # and, where models.toml must name it, task) their family test generates
 # (tests/python/test_<family>.py), so the same skillset is checked here.
