@@ -147,13 +147,10 @@ def tower_class(model_type):
     return getattr(importlib.import_module("transformers." + module) if module else transformers, name)
 
 
-@pytest.mark.parametrize("model_type", GRID_TOWERS)
-def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skillset, tmp_path, model_type):
-    torch.manual_seed(0)
-    config = tower_config(model_type)
-    built = widen(tower_class(model_type)(config), 0.2).eval()
+def run_tower(generated_skillset, tmp_path, model_type, built, processor):
+    """The tower and its parent's image processor saved, the generated skillset's CPU handler on
+    them, and its (REAL) result for two images of different sizes: (handler, images, result)."""
     built.save_pretrained(tmp_path)
-    processor = tower_processor(model_type, config)
     processor.save_pretrained(tmp_path)
     s = skill(generated_skillset, model_type)
     assert s.DEFAULT_TASK == "image_embedding"
@@ -161,6 +158,16 @@ def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skills
     images = [_image(1, 64, 48), _image(2, 32, 64)]
     result = handler({"image": images, "normalize": False})
     assert result["implementation_type"] == "REAL", result
+    return handler, images, result
+
+
+@pytest.mark.parametrize("model_type", GRID_TOWERS)
+def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skillset, tmp_path, model_type):
+    torch.manual_seed(0)
+    config = tower_config(model_type)
+    built = widen(tower_class(model_type)(config), 0.2).eval()
+    processor = tower_processor(model_type, config)
+    handler, images, result = run_tower(generated_skillset, tmp_path, model_type, built, processor)
 
     # The reference: the tower called as its parent model's get_image_features calls it (patches,
     # grid_thw), pooler_output split per image by t*h*w / spatial_merge_size^2, each part averaged.
@@ -279,15 +286,8 @@ def test_a_patch_tower_embeds_each_image_as_its_parent_model_reads_it(generated_
     kwargs, processor_class, pixels = PARENT_CALLED_TOWERS[model_type]
     torch.manual_seed(0)
     built = widen(tower_class(model_type)(transformers.CONFIG_MAPPING[model_type](**kwargs)), 0.2).eval()
-    built.save_pretrained(tmp_path)
     processor = getattr(transformers, processor_class)(**pixels)
-    processor.save_pretrained(tmp_path)
-    s = skill(generated_skillset, model_type)
-    assert s.DEFAULT_TASK == "image_embedding"
-    _, _, handler, _, _ = s.init_cpu(str(tmp_path), "cpu", "cpu")
-    images = [_image(1, 64, 48), _image(2, 32, 64)]
-    result = handler({"image": images, "normalize": False})
-    assert result["implementation_type"] == "REAL", result
+    handler, images, result = run_tower(generated_skillset, tmp_path, model_type, built, processor)
 
     # The reference: each image's rows of what the parent reads from the tower, averaged (a row of
     # more than one dim, kimi_k25's merge window, flattened as its projector reads it).
