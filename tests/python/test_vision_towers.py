@@ -161,6 +161,17 @@ def run_tower(generated_skillset, tmp_path, model_type, built, processor):
     return handler, images, result
 
 
+def check_tower(handler, images, result, want, model_type):
+    """The batch result equals the reference, whose two rows differ; the second image alone gives
+    its row; CLS pooling (patch sequences have no CLS token) is an error."""
+    close(result["embeddings"], want, model_type + " embeddings")
+    differ(want[0], want[1], model_type + " embeddings")
+    one = handler(images[1])
+    close(one["embeddings"], want[1:], model_type + " embedding of the second image alone")
+    bad = handler({"image": images[0], "pooling": "cls"})
+    assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
+
+
 @pytest.mark.parametrize("model_type", GRID_TOWERS)
 def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skillset, tmp_path, model_type):
     torch.manual_seed(0)
@@ -182,12 +193,7 @@ def test_a_patch_tower_embeds_each_image_from_its_merged_tokens(generated_skills
     else:
         parts = out.last_hidden_state.split(grid.prod(-1).tolist())
     want = torch.stack([part.mean(dim=0) for part in parts])
-    close(result["embeddings"], want, model_type + " embeddings")
-    differ(want[0], want[1], model_type + " embeddings")
-    one = handler(images[1])
-    close(one["embeddings"], want[1:], model_type + " embedding of the second image alone")
-    bad = handler({"image": images[0], "pooling": "cls"})
-    assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
+    check_tower(handler, images, result, want, model_type)
 
 
 def test_qwen2_vl_tower_matches_the_parent_models_image_features(generated_skillset, tmp_path):
@@ -297,12 +303,7 @@ def test_a_patch_tower_embeds_each_image_as_its_parent_model_reads_it(generated_
     parts = rows.split(counts.tolist())
     assert [len(p) for p in parts] == counts.tolist() and len(parts) == 2
     want = torch.stack([part.reshape(part.shape[0], -1).mean(dim=0) for part in parts])
-    close(result["embeddings"], want, model_type + " embeddings")
-    differ(want[0], want[1], model_type + " embeddings")
-    one = handler(images[1])
-    close(one["embeddings"], want[1:], model_type + " embedding of the second image alone")
-    bad = handler({"image": images[0], "pooling": "cls"})
-    assert bad["implementation_type"] == "ERROR" and "CLS" in bad["error"]
+    check_tower(handler, images, result, want, model_type)
     bad = handler({"image": 12345})
     assert bad["implementation_type"] == "ERROR" and bad["error"], bad
 
